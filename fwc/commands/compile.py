@@ -1,0 +1,204 @@
+"""``fwc compile POLICY``: a policy to iptables-restore rules or a provisioning file.
+
+    fwc compile host.fw                       # a #cloud-config on stdout
+    fwc compile host.fw --emit iptables       # IPv4 iptables-restore text
+    fwc compile host.fw -o user-data          # written atomically
+    fwc compile host.fw -o user-data --check  # exit 1 and a diff when user-data is stale
+
+Problems in the policy (and errors the lint gate finds in what it compiles to) are
+printed as ``file:line:col: CODE message`` with the line and a caret, and the compile
+stops with exit 1 before anything is written. Usage and I/O problems exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib.util
+import sys
+from pathlib import Path
+
+from .. import wrappers
+from ..diagnostics import Diagnostic, FwcError, InputErrors, Severity
+from ..document import Document
+from ..fsutil import write_atomic
+from ..source import SourceFile
+from ._output import print_diagnostics
+
+NAME = "compile"
+HELP = "compile a policy to iptables-restore rules or a provisioning file"
+
+EXIT_OK, EXIT_ERRORS = 0, 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("policy", metavar="POLICY", help="the policy file (*.fw)")
+    parser.add_argument("--emit", choices=wrappers.formats(), default=None,
+                        help="what to produce: a firewall language "
+                             f"({', '.join(sorted(wrappers.emitters()))}) or the target's "
+                             "provisioning file (default: "
+                             f"{wrappers.default_target().format})")
+    parser.add_argument("--target", choices=sorted(wrappers.targets()), default=None,
+                        help="the kind of host the provisioning file is for (default: "
+                             f"{wrappers.default_target().name})")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE atomically instead of stdout")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 with a diff when FILE (-o) is stale")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite FILE even though fwc did not write it")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.check and not args.output:
+        raise FwcError("--check compares with a file: give it with -o FILE")
+    result = load(args.policy)
+    sources = _sources(result)
+    problems = list(result.diagnostics)
+    if not _has_errors(problems):
+        gated = lint_gate(args.policy, result)
+        problems = problems if gated is None else gated
+    text = None
+    if not _has_errors(problems):
+        build = wrappers.Build(wrappers.source_label(args.policy), result.rulesets,
+                               getattr(result, "directives", {}) or {})
+        try:
+            text = produce(build, args.emit, args.target)
+        except InputErrors as exc:
+            problems += exc.diagnostics
+    print_diagnostics(problems, sources)
+    if text is None:
+        return EXIT_ERRORS
+    return deliver(text, args)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def load(path: str):
+    """The policy front end's result; usage and I/O problems become FwcError (exit 2)."""
+    from ..parse.policy import load_policy
+
+    p = Path(path)
+    if not p.exists():
+        raise FwcError(f"{path}: no such file")
+    if p.is_dir():
+        raise FwcError(f"{path}: is a directory, not a policy file")
+    try:
+        return load_policy(path)
+    except OSError as exc:
+        raise FwcError(f"{exc.filename or path}: cannot read: {exc.strerror or exc}") from None
+
+
+def lint_gate(path: str, result) -> list[Diagnostic] | None:
+    """The lint pipeline's findings on the compiled policy (its own diagnostics included,
+    suppressions and the project's config applied): errors stop the compile, warnings
+    are printed. None when the lint pipeline (fwc.lint) is not part of this install."""
+    if importlib.util.find_spec("fwc.lint") is None:
+        return None
+    from ..config import ConfigResolver
+    from ..lint import lint_document
+
+    return list(lint_document(policy_document(path, result), ConfigResolver().for_path(path)))
+
+
+def policy_document(path: str, result) -> Document:
+    sources = _sources(result)
+    source = sources.get(path) or SourceFile.read(path)
+    sources.setdefault(path, source)
+    directives = getattr(result, "directives", {}) or {}
+    return Document(path=path, kind="policy", source=source,
+                    rulesets=tuple(result.rulesets[f] for f in sorted(result.rulesets)),
+                    diagnostics=tuple(result.diagnostics),
+                    comments=tuple(getattr(result, "comments", ()) or ()),
+                    sources=sources, extra={"policy": result, "directives": directives})
+
+
+def produce(build: wrappers.Build, emit: str | None, target_name: str | None) -> str:
+    """The text ``--emit`` asks for: an emitter's output or a target's provisioning file."""
+    emitters = wrappers.emitters()
+    if emit in emitters:
+        return build.output(emit)
+    return choose_target(emit, target_name).emit(build)
+
+
+def choose_target(emit: str | None, target_name: str | None) -> wrappers.Target:
+    targets = wrappers.targets()
+    if target_name is not None:
+        target = targets[target_name]
+        if emit is not None and target.format != emit:
+            raise FwcError(f"--target {target_name} produces {target.format}, not {emit}")
+        return target
+    default = wrappers.default_target()
+    if emit is None or default.format == emit:
+        return default
+    matching = sorted(name for name, t in targets.items() if t.format == emit)
+    if len(matching) == 1:
+        return targets[matching[0]]
+    raise FwcError(f"--emit {emit} needs --target ({' or '.join(matching)})")
+
+
+def deliver(text: str, args: argparse.Namespace) -> int:
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_OK
+    existing = read_existing(args.output)
+    if args.check:
+        return report_staleness(args.output, existing, text, args.policy)
+    if existing is not None and existing != text:
+        refuse_foreign(args.output, existing, args.force)
+    if existing != text:
+        try:
+            write_atomic(args.output, text)
+        except OSError as exc:
+            raise FwcError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- output file
+
+
+def read_existing(path: str) -> str | None:
+    p = Path(path)
+    if p.is_dir():
+        raise FwcError(f"{path}: is a directory")
+    try:
+        return p.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise FwcError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def refuse_foreign(path: str, existing: str, force: bool) -> None:
+    """Never overwrite a file fwc did not write, unless asked to."""
+    if force or wrappers.is_generated(existing):
+        return
+    raise FwcError(f"{path} was not written by fwc (it has no '{wrappers.GENERATED_MARKER}' "
+                   "header); refusing to overwrite it. Pass --force to replace it.")
+
+
+def report_staleness(path: str, existing: str | None, text: str, policy: str) -> int:
+    if existing == text:
+        return EXIT_OK
+    if existing is None:
+        print(f"{path} does not exist; run: fwc compile {policy} -o {path}", file=sys.stderr)
+        return EXIT_ERRORS
+    diff = difflib.unified_diff(existing.splitlines(keepends=True),
+                                text.splitlines(keepends=True),
+                                fromfile=f"{path} (on disk)",
+                                tofile=f"{path} (compiled from {policy})")
+    sys.stdout.writelines(line if line.endswith("\n") else line + "\n" for line in diff)
+    print(f"{path} is stale; run: fwc compile {policy} -o {path}", file=sys.stderr)
+    return EXIT_ERRORS
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _has_errors(diagnostics) -> bool:
+    return any(d.severity >= Severity.ERROR for d in diagnostics)
+
+
+def _sources(result) -> dict[str, SourceFile]:
+    return dict(getattr(result, "sources", {}) or {})
