@@ -1,0 +1,228 @@
+"""Rule-order anomalies of one ruleset, computed once and shared by FW201-FW209.
+
+Within a chain a packet reaches rule *R* only if no earlier rule with a terminal target
+(``ACCEPT``, ``DROP``, ``REJECT``, ``RETURN``, ``-g``, NAT ...) matched it. So *R* is
+dead when the earlier terminal rules together cover *R*'s packets; which of them take
+its packets (first match wins) says whether it is shadowed (some verdict differs) or
+redundant (every one has *R*'s verdict). Only rules without opaque conditions can
+cover; a rule with one can still be found dead, since it matches at most what its
+modelled conditions allow. ``-j CHAIN`` never covers (the packet may come back).
+
+Speed. Each rule is compared only with earlier terminal rules that can overlap it: an
+index files every such rule under the first of its destination address, source address
+or destination port that is narrow (one /24 of IPv4, one /64 of IPv6, one 64-port
+block), or on a short "wide" list otherwise. Real chains (kube-proxy's thousands of
+``-d IP/32 --dport P`` rules, blocklists of /24s) therefore cost about one dictionary
+probe per rule. Informational checks (FW207 correlated, FW208 generalization) look at
+no more than ``MAX_PAIRS_PER_RULE`` candidates per rule and report at most
+``MAX_RELATED`` rules per finding; a subtraction that splits into more than
+``MAX_FRAGMENTS`` cubes is abandoned (the rule is then not reported: never a false
+finding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import Chain, Rule, Ruleset, Table
+from . import intervals as iv
+from . import space as sp
+from .chains import CONTINUE, JUMP, _space, target_kind
+from .compile import is_opaque
+
+MAX_PAIRS_PER_RULE = 64
+MAX_RELATED = 10
+MAX_FRAGMENTS = 512
+
+SHADOWED, REDUNDANT, DUPLICATE, AFTER_CATCH_ALL, CORRELATED, GENERALIZATION, UNMATCHABLE = (
+    "shadowed", "redundant", "duplicate", "after-catch-all", "correlated", "generalization",
+    "unmatchable")
+
+
+@dataclass
+class RuleRef:
+    table: Table
+    chain: Chain
+    index: int  # 1-based
+    rule: Rule
+
+    @property
+    def where(self) -> str:
+        return f"rule {self.index} of {self.table.name}/{self.chain.name}"
+
+
+@dataclass
+class Anomaly:
+    kind: str
+    ref: RuleRef
+    related: list[RuleRef] = field(default_factory=list)
+    witness: sp.Cube | None = None  # a cube to draw an example packet from
+
+
+@dataclass
+class _Entry:
+    ref: RuleRef
+    space: tuple
+    order: int
+
+
+class _CoverIndex:
+    """Earlier terminal rules of one chain, filed by a narrow field."""
+
+    FIELDS = (sp.DST, sp.SRC, sp.DPORT)
+
+    def __init__(self, family: int):
+        addr_shift = 8 if family == 4 else 64
+        self.shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
+        self.buckets: dict[int, dict[int, list[_Entry]]] = {f: {} for f in self.FIELDS}
+        self.wide: list[_Entry] = []
+        self.count = 0
+
+    def add(self, entry: _Entry) -> None:
+        self.count += 1
+        for f in self.FIELDS:
+            key = self._key(f, entry.space)
+            if key is not None:
+                self.buckets[f].setdefault(key, []).append(entry)
+                return
+        self.wide.append(entry)
+
+    def _key(self, f: int, space: tuple) -> int | None:
+        shift = self.shifts[f]
+        lo = space[0][f][0][0]
+        hi = space[-1][f][-1][1]
+        if lo >> shift == hi >> shift:
+            return lo >> shift
+        return None
+
+    def candidates(self, space: tuple) -> list[_Entry]:
+        """Earlier entries that may overlap ``space``, in rule order."""
+        found = list(self.wide)
+        for f in self.FIELDS:
+            buckets = self.buckets[f]
+            if not buckets:
+                continue
+            shift = self.shifts[f]
+            for lo, hi in iv.normalize((r for c in space for r in c[f])):
+                first, last = lo >> shift, hi >> shift
+                if last - first < 64:
+                    for key in range(first, last + 1):
+                        found.extend(buckets.get(key, ()))
+                else:
+                    found.extend(e for key, entries in buckets.items() if first <= key <= last
+                                 for e in entries)
+        if len(found) > 1:
+            found.sort(key=lambda e: e.order)
+        return [e for e in found if sp.overlaps(e.space, space)]
+
+
+def analyse_ruleset(ruleset: Ruleset) -> list[Anomaly]:
+    out: list[Anomaly] = []
+    for table in ruleset.tables:
+        for chain in table.chains:
+            out.extend(analyse_chain(table, chain, ruleset.family))
+    return out
+
+
+def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
+    out: list[Anomaly] = []
+    index = _CoverIndex(family)
+    full = sp.universe(family).full
+    seen: dict[tuple, RuleRef] = {}
+    catch_all: RuleRef | None = None
+    for i, rule in enumerate(chain.rules, 1):
+        ref = RuleRef(table, chain, i, rule)
+        if catch_all is not None:
+            out.append(Anomaly(AFTER_CATCH_ALL, ref, [catch_all]))
+            continue
+        key = (rule.match, rule.target)
+        if key in seen:
+            out.append(Anomaly(DUPLICATE, ref, [seen[key]]))
+            continue
+        seen[key] = ref
+        space = _space(rule.match, family)
+        if not space:
+            out.append(Anomaly(UNMATCHABLE, ref))
+            continue
+        kind = target_kind(rule, table)
+        terminal = kind not in (CONTINUE, JUMP)
+        opaque = is_opaque(rule.match)
+        if index.count:
+            out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
+        if terminal and not opaque:
+            index.add(_Entry(ref, space, i))
+            if len(space) == 1 and space[0] == full:
+                catch_all = ref
+    return out
+
+
+def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
+                          comparable: bool, full: sp.Cube) -> list[Anomaly]:
+    candidates = index.candidates(space)
+    if not candidates:
+        return []
+    takers, remaining = _cover(space, candidates)
+    if remaining is not None and not remaining:
+        same = all(t.ref.rule.target == ref.rule.target for t in takers)
+        kind = REDUNDANT if same else SHADOWED
+        witness = next((sp.intersect(space, t.space)[0] for t in takers
+                        if t.ref.rule.target != ref.rule.target), None)
+        return [Anomaly(kind, ref, [t.ref for t in takers],
+                        witness or sp.intersect(space, takers[0].space)[0])]
+    if not comparable:
+        return []
+    if len(space) == 1 and space[0] == full:
+        return []  # the chain's final catch-all: the generalisation every chain intends
+    return _order_dependencies(ref, space, candidates[:MAX_PAIRS_PER_RULE], full)
+
+
+def _cover(space: tuple, candidates: list[_Entry]) -> tuple[list[_Entry], list | None]:
+    """The earlier rules that take some of ``space`` (first match wins) and what is left
+    (None when the subtraction grew too large to finish)."""
+    takers = []
+    remaining = list(space)
+    for entry in candidates:
+        if not sp.overlaps(remaining, entry.space):
+            continue
+        takers.append(entry)
+        remaining = sp.subtract(remaining, entry.space)
+        if not remaining:
+            break
+        if len(remaining) > MAX_FRAGMENTS:
+            return takers, None
+    return takers, remaining
+
+
+def _order_dependencies(ref: RuleRef, space: tuple, candidates: list[_Entry],
+                        full: sp.Cube) -> list[Anomaly]:
+    """FW208 (a wider later rule, other verdict, over an earlier exception) and FW207
+    (partial overlap, other verdict)."""
+    exceptions, correlated = [], []
+    for entry in candidates:
+        if entry.ref.rule.target == ref.rule.target or _is_traffic_class(entry.space, full):
+            continue
+        if sp.contains(space, entry.space):
+            exceptions.append(entry)
+        else:
+            correlated.append(entry)
+    out = []
+    if exceptions:
+        out.append(Anomaly(GENERALIZATION, ref, [e.ref for e in exceptions[:MAX_RELATED]],
+                           exceptions[0].space[0]))
+    if correlated:
+        first = correlated[0]
+        out.append(Anomaly(CORRELATED, ref, [e.ref for e in correlated[:MAX_RELATED]],
+                           sp.intersect(space, first.space)[0]))
+    return out
+
+
+
+_CLASS_FIELDS = frozenset({sp.IIF, sp.OIF, sp.STATE})
+
+
+def _is_traffic_class(space: tuple, full: sp.Cube) -> bool:
+    """A rule that only names an interface or a conntrack state (``-i lo``, ``--ctstate
+    ESTABLISHED``): it admits a class of traffic, it is not a policy to order against."""
+    if len(space) != 1:
+        return False
+    return all(f in _CLASS_FIELDS or space[0][f] == full[f] for f in range(sp.NFIELDS))

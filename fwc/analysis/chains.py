@@ -1,0 +1,243 @@
+"""Chain semantics as the kernel applies them, for one packet and for packet sets.
+
+Rules are tried in order and the first one that matches with a terminal target decides:
+``ACCEPT``/``DROP``/``REJECT`` (and the NAT and queue targets) end the walk; ``-j CHAIN``
+enters a user chain and comes back to the next rule on ``RETURN`` or when the chain
+runs out; ``-g CHAIN`` enters without a way back, so its ``RETURN`` goes to the chain
+that called the current one; a built-in chain that runs out (or a ``RETURN`` in it)
+applies the chain's policy. Other targets (``LOG``, ``MARK``, ``NFLOG``, no target at
+all) only count the packet and the walk goes on.
+
+:func:`evaluate` walks one packet (``fwc query``). :func:`traverse` pushes a set of
+packets through a chain and records which packets each rule decides; ``mode`` says how
+opaque rules (an unmodelled match or a rate limit) are read: ``"may"`` gives
+over-approximations (what may be accepted: used to prove a port closed), ``"must"``
+under-approximations (what is certainly accepted: used to prove a port open).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..model import TERMINAL_TARGETS, Chain, Match, Rule, Table
+from . import space as sp
+from .compile import is_opaque, match_space
+from .packet import Packet
+
+MAX_DEPTH = 64
+# A set pushed through a chain is split by every rule it partly overlaps; past this many
+# cubes it is widened ("may") or trimmed ("must"), both sound, to keep the walk linear.
+MAX_CUBES = 2000
+
+ACCEPT, DROP, REJECT, RETURN, JUMP, GOTO, CONTINUE, OTHER = (
+    "ACCEPT", "DROP", "REJECT", "RETURN", "JUMP", "GOTO", "CONTINUE", "OTHER")
+
+
+def target_kind(rule: Rule, table: Table) -> str:
+    """How a rule's target moves the packet: one of the constants above."""
+    target = rule.target
+    if target is None:
+        return CONTINUE
+    if target.name in (ACCEPT, DROP, REJECT, RETURN):
+        return target.name
+    if table.chain(target.name) is not None and target.name not in TERMINAL_TARGETS:
+        return GOTO if target.goto else JUMP
+    if target.name in TERMINAL_TARGETS:
+        return OTHER  # NAT, queue and the like: the packet leaves this table's walk
+    return CONTINUE
+
+
+@lru_cache(maxsize=200_000)
+def _space(match: Match, family: int) -> tuple:
+    return tuple(match_space(match, family))
+
+
+def rule_space(rule: Rule, family: int) -> list:
+    return list(_space(rule.match, family))
+
+
+# --------------------------------------------------------------------------- one packet
+
+
+@dataclass
+class Step:
+    chain: str
+    index: int  # 1-based position in the chain, 0 for the chain's policy
+    rule: Rule | None
+    action: str  # what happened: the target kind, "policy", "return" (fall-through)
+    uncertain: bool = False  # the rule has an opaque match: assumed not to match
+
+
+@dataclass
+class Outcome:
+    verdict: str  # ACCEPT, DROP, REJECT, or a terminal target name (DNAT, QUEUE ...)
+    steps: list[Step] = field(default_factory=list)
+    rule: Rule | None = None  # the deciding rule, None when the policy decided
+    chain: str = ""
+    index: int = 0
+    uncertain: list[Step] = field(default_factory=list)
+
+
+def evaluate(packet: Packet, table: Table, chain_name: str, family: int) -> Outcome:
+    """Walk one packet from a built-in chain; opaque rules are assumed not to match (and
+    listed in ``uncertain``)."""
+    values = packet.values()
+    base = table.chain(chain_name)
+    if base is None:
+        return Outcome(verdict="ACCEPT")
+    stack: list[tuple[Chain, int]] = []
+    chain, i = base, 0
+    out = Outcome(verdict="")
+    for _ in range(1_000_000):
+        if i >= len(chain.rules):
+            if stack:
+                out.steps.append(Step(chain.name, 0, None, "return"))
+                chain, i = stack.pop()
+                continue
+            return _decide_by_policy(out, base)
+        rule = chain.rules[i]
+        i += 1
+        if not _matches(rule, values, family):
+            continue
+        if is_opaque(rule.match):
+            step = Step(chain.name, i, rule, "skipped", uncertain=True)
+            out.steps.append(step)
+            out.uncertain.append(step)
+            continue
+        kind = target_kind(rule, table)
+        out.steps.append(Step(chain.name, i, rule, kind))
+        if kind == CONTINUE:
+            continue
+        if kind == RETURN:
+            if not stack:
+                return _decide_by_policy(out, base)
+            chain, i = stack.pop()
+            continue
+        if kind in (JUMP, GOTO):
+            if len(stack) >= MAX_DEPTH:
+                raise RecursionError(f"chain {rule.target.name} nests deeper than {MAX_DEPTH} (a loop?)")
+            if kind == JUMP:
+                stack.append((chain, i))
+            chain, i = table.chain(rule.target.name), 0
+            continue
+        out.verdict = rule.target.name
+        out.rule, out.chain, out.index = rule, chain.name, i
+        return out
+    raise RecursionError("the walk does not end (a chain loop)")
+
+
+def _decide_by_policy(out: Outcome, base: Chain) -> Outcome:
+    out.verdict = base.policy or "ACCEPT"
+    out.chain = base.name
+    out.steps.append(Step(base.name, 0, None, "policy"))
+    return out
+
+
+def _matches(rule: Rule, values: tuple, family: int) -> bool:
+    for cube in _space(rule.match, family):
+        if all(_member(f, v) for f, v in zip(cube, values)):
+            return True
+    return False
+
+
+def _member(intervals, value) -> bool:
+    for lo, hi in intervals:
+        if value < lo:
+            return False
+        if value <= hi:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- packet sets
+
+
+@dataclass
+class Record:
+    """Packets a rule (or a chain policy, ``rule`` None) decided during a traversal."""
+
+    chain: str
+    index: int
+    rule: Rule | None
+    verdict: str
+    space: list
+    definite: bool  # no opaque rule on the way made this uncertain
+
+
+@dataclass
+class Traversal:
+    table: Table
+    family: int
+    mode: str  # "may" or "must"
+    records: list[Record] = field(default_factory=list)
+
+    def decided(self, verdict: str, *, definite_only: bool = False) -> list[Record]:
+        return [r for r in self.records
+                if r.verdict == verdict and (r.definite or not definite_only)]
+
+
+def traverse(table: Table, chain_name: str, packets: list, family: int, mode: str) -> Traversal:
+    """Push ``packets`` through a built-in chain and record every decision."""
+    result = Traversal(table, family, mode)
+    base = table.chain(chain_name)
+    if base is None:
+        result.records.append(Record(chain_name, 0, None, "ACCEPT", list(packets), True))
+        return result
+    back = _walk(result, base, list(packets), True, ())
+    if back:
+        result.records.append(Record(base.name, 0, None, base.policy or "ACCEPT", back, True))
+    return result
+
+
+def _bound(packets: list, mode: str) -> list:
+    if len(packets) <= MAX_CUBES:
+        return packets
+    if mode == "may":
+        return [sp.hull(packets)]
+    return packets[:MAX_CUBES]
+
+
+def _walk(result: Traversal, chain: Chain, packets: list, definite: bool, callers: tuple) -> list:
+    """Walk ``packets`` through ``chain``; returns the packets that come back out of it."""
+    may = result.mode == "may"
+    table, family = result.table, result.family
+    back: list = []
+    remaining = packets
+    for i, rule in enumerate(chain.rules, 1):
+        if not remaining:
+            break
+        space = _space(rule.match, family)
+        hit = sp.intersect(remaining, space)
+        if not hit:
+            continue
+        kind = target_kind(rule, table)
+        if kind == CONTINUE:
+            continue
+        opaque = is_opaque(rule.match)
+        sure = definite and not opaque
+        if kind in (JUMP, GOTO):
+            target = table.chain(rule.target.name)
+            if target.name in callers or len(callers) >= MAX_DEPTH:
+                returned = hit if may else []  # a loop: iptables-restore refuses it anyway
+            else:
+                returned = _walk(result, target, hit, sure, callers + (chain.name,))
+            if kind == GOTO:
+                back = back + (returned if (may or not opaque) else [])
+                came_back = []
+            else:
+                came_back = returned
+        else:
+            if kind == RETURN:
+                back = back + (hit if (may or not opaque) else [])
+            else:
+                result.records.append(Record(chain.name, i, rule, rule.target.name, hit, sure))
+            came_back = []
+        if may and opaque:
+            continue  # the rule may not have matched: every packet may still go on
+        rest = sp.subtract(remaining, space)
+        if came_back:
+            rest = sp.union(rest, came_back) if may else rest + sp.subtract(came_back, rest)
+        remaining = _bound(rest, result.mode)
+    back = back + remaining
+    return _bound(back, result.mode)
