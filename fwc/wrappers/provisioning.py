@@ -121,6 +121,7 @@ class Loader:
     enabled: bool
     span: Span
     how: str  # words for messages: "enabled in coreos.units", "installed by packages" ...
+    source: str = "unit"  # "unit", "package" or "command"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,50 @@ class ProvisioningView:
 
     def enabled_loaders(self) -> tuple[Loader, ...]:
         return tuple(lo for lo in self.loaders if lo.enabled)
+
+    def match_loaders(self) -> "LoaderMatch":
+        """Pair the rules files written with the enabled loaders that read them."""
+        written = {f.target for f in self.rules_files()}
+        enabled = self.enabled_loaders()
+        loaded = {path for lo in enabled for _, path in lo.reads}
+        claimed: list[tuple[Loader, str]] = []
+        mismatched, unloaded = [], []
+        for f in self.rules_files():
+            if f.target in loaded:
+                continue
+            candidate = next(((lo, path) for lo in enabled for family, path in lo.reads
+                              if path not in written and family == (f.family or family)
+                              and (lo, path) not in claimed), None)
+            if candidate:
+                claimed.append(candidate)
+                mismatched.append((f, *candidate))
+            else:
+                unloaded.append(f)
+        idle = [lo for lo in enabled if lo.source != "package"
+                and not any(path in written for _, path in lo.reads)
+                and not any(lo is c for c, _ in claimed)]
+        return LoaderMatch(tuple(mismatched), tuple(unloaded), tuple(idle))
+
+
+@dataclass(frozen=True)
+class LoaderMatch:
+    # (file, loader, the path the loader reads) for a file written at the wrong path.
+    mismatched: tuple[tuple[WrittenFile, Loader, str], ...]
+    # Rules files that nothing loads at boot.
+    unloaded: tuple[WrittenFile, ...]
+    # Enabled units that load rules nobody writes.
+    idle: tuple[Loader, ...]
+
+
+def view_of(document: Document) -> ProvisioningView | None:
+    """The provisioning view of a document, None for other documents."""
+    view = document.extra.get("provisioning") if document.extra else None
+    return view if isinstance(view, ProvisioningView) and view.kind and view.parsed else None
+
+
+def loaders_for_path(path: str) -> list[str]:
+    """Names of the shipped units that read ``path``."""
+    return [name for name, reads in KNOWN_LOADERS.items() if any(p == path for _, p in reads)]
 
 
 # --------------------------------------------------------------------------- detection
@@ -587,7 +632,7 @@ def _package_loaders(tree: _Tree, packages: list[yaml.Node]) -> list[Loader]:
         unit = LOADER_PACKAGES.get(name)
         if unit:
             loaders.append(Loader(unit, KNOWN_LOADERS[unit], True, tree.span(first),
-                                  f"enabled by installing the package {name}"))
+                                  f"enabled by installing the package {name}", "package"))
     return loaders
 
 
@@ -607,7 +652,7 @@ def _command_loaders(tree: _Tree, commands: list[yaml.Node],
         reads = restore_paths(text)
         if reads:
             how = "run on every boot by bootcmd" if every_boot else "run once, on the first boot, by runcmd"
-            loaders.append(Loader(where, reads, every_boot, tree.span(node), how))
+            loaders.append(Loader(where, reads, every_boot, tree.span(node), how, "command"))
         for m in re.finditer(r"\bsystemctl\s+(?:--now\s+)?enable\s+(?:--now\s+)?([\w@.\s-]+)", text):
             for unit in m.group(1).split():
                 if not unit.startswith("-"):
@@ -630,8 +675,6 @@ def _systemctl_enabled(names: list[tuple[str, Span]], embedded: list[_Embedded])
 
 def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
     """Read every rules file with the rules-save reader, spans mapped to the YAML."""
-    from ..parse.rules_save import read_rules
-
     rulesets: list[Ruleset] = []
     diagnostics: list[Diagnostic] = []
     comments: list[Comment] = []
@@ -643,6 +686,8 @@ def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
         if text is None or not (by_path or looks_like_rules(text)) or _is_unit_or_nft(entry.target or ""):
             files.append(entry)
             continue
+        from ..parse.rules_save import read_rules
+
         read = read_rules(text, source.path, family=family, linemap=_linemap(tree, e, source))
         rulesets.append(read.ruleset)
         diagnostics.extend(read.diagnostics)
