@@ -44,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PATH",
                         help="use this .fwc.toml or pyproject.toml instead of searching for one")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--fix", action="store_true",
+                        help="apply the safe fixes in place, then report what is left")
+    parser.add_argument("--diff", action="store_true",
+                        help="print the safe fixes as a unified diff instead of writing them "
+                             "(exit 1 when there is one)")
 
 
 @dataclass
@@ -69,6 +74,13 @@ class Run:
 def run(args: argparse.Namespace) -> int:
     resolver = ConfigResolver(args.config)
     outcome = lint_files(args, resolver)
+    if args.fix or args.diff:
+        from ..fixes import fix_results, report_fixes
+
+        outcome.results, fixed = fix_results(outcome.results, write=not args.diff)
+        if args.diff:
+            return report_fixes(fixed, outcome.errors, diff=True)
+        report_fixes(fixed, outcome.errors, diff=False)
     fmt = resolve_format(args.format, sys.stdout if not args.output else None)
     report = Report(outcome.diagnostics, outcome.sources(), files=len(outcome.results))
     emit(fmt, report, args.output)

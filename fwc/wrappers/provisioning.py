@@ -134,6 +134,9 @@ class ProvisioningView:
     # Rules loaded by runcmd (first boot only): path -> span of the command.
     run_once: dict[str, Span] = field(default_factory=dict)
     parsed: bool = True  # False when the YAML could not be read
+    # Where embedded rules could not be mapped line for line (quoted, folded or encoded
+    # content): findings there point at the key, and fixes must not edit there.
+    unmapped: tuple[Span, ...] = ()
 
     def rules_files(self) -> tuple[WrittenFile, ...]:
         return tuple(f for f in self.files if f.is_rules)
@@ -383,8 +386,8 @@ def read_provisioning(source: SourceFile) -> Document:
     except yaml.YAMLError as exc:
         return _unreadable(source, kind, header, f"YAML: {exc}", None)
 
-    rulesets, diagnostics, comments, files = _read_embedded(tree, embedded, source)
-    view = _with_files(view, files)
+    rulesets, diagnostics, comments, files, unmapped = _read_embedded(tree, embedded, source)
+    view = _with_files(view, files, unmapped)
     comments.extend(yaml_comments(source, loader.inner_lines))
     comments.sort(key=lambda c: (c.span.line, c.span.col))
     return Document(path, _document_kind(kind), source, rulesets=tuple(rulesets),
@@ -679,6 +682,7 @@ def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
     diagnostics: list[Diagnostic] = []
     comments: list[Comment] = []
     files: list[WrittenFile] = []
+    unmapped: list[Span] = []
     for e in embedded:
         entry = e.entry
         by_path, family = rules_family_for_path(entry.target or "")
@@ -688,12 +692,24 @@ def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
             continue
         from ..parse.rules_save import read_rules
 
-        read = read_rules(text, source.path, family=family, linemap=_linemap(tree, e, source))
+        linemap = _linemap(tree, e, source)
+        if isinstance(linemap, FixedLineMap):
+            unmapped.append(_region(entry))
+        read = read_rules(text, source.path, family=family, linemap=linemap)
         rulesets.append(read.ruleset)
         diagnostics.extend(read.diagnostics)
         comments.extend(read.comments)
         files.append(_replace(entry, is_rules=True, family=read.ruleset.family))
-    return rulesets, diagnostics, comments, files
+    return rulesets, diagnostics, comments, files, unmapped
+
+
+def _region(entry: WrittenFile) -> Span:
+    """From the content's key to the end of its value."""
+    content = entry.content
+    if content is None:
+        return entry.span
+    start = content.key_span or content.span
+    return Span(start.path, start.line, start.col, content.span.end_line, content.span.end_col)
 
 
 def _is_unit_or_nft(path: str) -> bool:
@@ -707,10 +723,10 @@ def _replace(entry: WrittenFile, **changes) -> WrittenFile:
     return replace(entry, **changes)
 
 
-def _with_files(view: ProvisioningView, files: list[WrittenFile]) -> ProvisioningView:
+def _with_files(view: ProvisioningView, files: list[WrittenFile], unmapped: list[Span]) -> ProvisioningView:
     from dataclasses import replace
 
-    return replace(view, files=tuple(files))
+    return replace(view, files=tuple(files), unmapped=tuple(unmapped))
 
 
 def _linemap(tree: _Tree, e: _Embedded, source: SourceFile) -> LineMap:
