@@ -1,0 +1,155 @@
+"""Per-document analysis facts shared by the FW104, FW2xx and FW3xx checks.
+
+Each fact is computed once per document through ``ctx.fact`` and reused by every check
+that needs it: the rule-order anomalies of each ruleset, and the walks of the filter
+table's INPUT chain that decide which management and sensitive ports a NEW connection
+can reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..checks.base import Context
+from ..diagnostics import Related
+from ..model import Chain, Rule, Ruleset, Table
+from ..source import Span
+from . import intervals as iv
+from . import space as sp
+from .anomalies import Anomaly, RuleRef, analyse_ruleset
+from .chains import Traversal, rule_space, traverse  # noqa: F401 (rule_space re-exported)
+from .compile import TCP, UDP, iface_intervals
+from .packet import format_packet, witness
+
+# CHECKS.md's list, used when the configuration gives none.
+DEFAULT_SENSITIVE_PORTS: dict[int, str] = {
+    23: "telnet", 111: "rpcbind", 139: "SMB", 445: "SMB", 3306: "MySQL",
+    5432: "PostgreSQL", 6379: "Redis", 11211: "memcached", 27017: "MongoDB",
+    9200: "Elasticsearch", 2375: "Docker API", 2376: "Docker API", 2379: "etcd",
+    2380: "etcd", 10250: "kubelet", 6443: "Kubernetes API",
+}
+SSH_PORT = 22
+LOOPBACK = {4: "127.0.0.0/8", 6: "::1/128"}
+_INBOUND = ("INPUT", "PREROUTING")
+_OUTBOUND = ("OUTPUT", "POSTROUTING")
+
+
+def anomalies(ctx: Context) -> dict[int, list[Anomaly]]:
+    """Rule-order anomalies per ruleset (keyed by ``id(ruleset)``)."""
+    return ctx.fact("analysis.anomalies",
+                    lambda: {id(r): analyse_ruleset(r) for r in ctx.rulesets})
+
+
+def sensitive_ports(ctx: Context) -> dict[int, str]:
+    return dict(ctx.settings.sensitive_ports) or dict(DEFAULT_SENSITIVE_PORTS)
+
+
+# --------------------------------------------------------------------------- spans, witnesses
+
+
+def rule_span(ref: RuleRef, ruleset: Ruleset, ctx: Context) -> Span:
+    return ref.rule.span or ref.chain.span or Span(ruleset.path or ctx.document.path, 1, 1, 1, 2)
+
+
+def chain_span(chain: Chain, ruleset: Ruleset, ctx: Context) -> Span:
+    return chain.span or Span(ruleset.path or ctx.document.path, 1, 1, 1, 2)
+
+
+def rule_text(rule: Rule) -> str:
+    if rule.text:
+        return rule.text.strip()
+    target = f" -{'g' if rule.target.goto else 'j'} {rule.target.name}" if rule.target else ""
+    return f"-A {rule.chain}{' ...' if rule.match.conds else ''}{target}"
+
+
+def related(refs: list[RuleRef], ruleset: Ruleset, ctx: Context, what: str) -> tuple[Related, ...]:
+    return tuple(Related(rule_span(r, ruleset, ctx), f"{what}: {r.where}: {rule_text(r.rule)}")
+                 for r in refs)
+
+
+def witness_text(cube: sp.Cube | None, ruleset: Ruleset, chain: str) -> str | None:
+    """An example packet from ``cube``, shaped like traffic the chain really sees."""
+    if cube is None:
+        return None
+    shaped = sp.cube_intersect(cube, context_cube(ruleset.family, chain)) or cube
+    return format_packet(witness(shaped, ruleset.family))
+
+
+def context_cube(family: int, chain: str) -> sp.Cube:
+    """Packets a built-in chain can see: no output interface on the way in, no input
+    interface on the way out, no fragments (the kernel reassembles for conntrack)."""
+    u = sp.universe(family)
+    if chain in _INBOUND:
+        return u.cube(oif=((0, 0),), iif=((1, sp.IFACE_TOP),), frag=((0, 0),))
+    if chain in _OUTBOUND:
+        return u.cube(iif=((0, 0),), frag=((0, 0),))
+    return u.cube(frag=((0, 0),))
+
+
+# --------------------------------------------------------------------------- INPUT walks
+
+
+def filter_input(ruleset: Ruleset) -> tuple[Table, Chain] | None:
+    table = ruleset.table("filter")
+    if table is None or not any(c.rules for c in table.chains):
+        return None
+    chain = table.chain("INPUT")
+    return (table, chain) if chain is not None else None
+
+
+def new_connections(family: int, ports: iv.Intervals, protos: iv.Intervals) -> list:
+    """NEW connections to ``ports`` arriving on any interface but ``lo``, from any source
+    but the loopback network (what a remote administrator or attacker can send)."""
+    import ipaddress
+
+    u = sp.universe(family)
+    lo_net = ipaddress.ip_network(LOOPBACK[family])
+    not_loopback = u.complement_field(sp.SRC, ((int(lo_net.network_address),
+                                                int(lo_net.broadcast_address)),))
+    not_lo = u.complement_field(sp.IIF, iface_intervals("lo"))
+    cube = u.cube(proto=protos, dport=ports, state=sp.state_codes("NEW"), src=not_loopback,
+                  iif=iv.intersect(not_lo, ((1, sp.IFACE_TOP),)), oif=((0, 0),), frag=((0, 0),))
+    return [cube]
+
+
+@dataclass
+class InputWalk:
+    ruleset: Ruleset
+    table: Table
+    chain: Chain
+    walk: Traversal
+
+
+def input_walks(ctx: Context, mode: str, ports: tuple[int, ...], protos: tuple[int, ...],
+                name: str) -> list[InputWalk]:
+    """One walk of filter INPUT per ruleset with rules, for NEW connections to ``ports``."""
+
+    def compute():
+        out = []
+        for ruleset in ctx.rulesets:
+            found = filter_input(ruleset)
+            if found is None:
+                continue
+            table, chain = found
+            packets = new_connections(ruleset.family, iv.from_values(ports), iv.from_values(protos))
+            out.append(InputWalk(ruleset, table, chain,
+                                 traverse(table, "INPUT", packets, ruleset.family, mode)))
+        return out
+
+    return ctx.fact(f"analysis.input.{name}.{mode}.{sorted(ports)}", compute)
+
+
+def exposure_walks(ctx: Context) -> list[InputWalk]:
+    """What NEW connections to SSH and the sensitive ports are certainly accepted."""
+    ports = tuple(sorted(set(sensitive_ports(ctx)) | {SSH_PORT}))
+    return input_walks(ctx, "must", ports, (TCP, UDP), "exposure")
+
+
+def management_walks(ctx: Context) -> list[InputWalk]:
+    """What NEW TCP connections to the management ports may be accepted."""
+    ports = tuple(sorted(set(ctx.settings.management_ports or (SSH_PORT,))))
+    return input_walks(ctx, "may", ports, (TCP,), "management")
+
+
+def find_ref(table: Table, chain_name: str, index: int, rule: Rule) -> RuleRef:
+    return RuleRef(table, table.chain(chain_name), index, rule)

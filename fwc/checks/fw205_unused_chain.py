@@ -1,0 +1,71 @@
+"""FW205 unused-chain: a user chain nothing jumps to."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..analysis import facts
+from ..diagnostics import Diagnostic, Severity
+from .base import Check, Context
+
+
+def chain_references(table) -> dict[str, list[tuple[object, int, object]]]:
+    """Chain name -> [(calling chain, 1-based index, rule)] for every -j/-g to it."""
+    refs: dict[str, list] = {}
+    for chain in table.chains:
+        for i, rule in enumerate(chain.rules, 1):
+            if rule.target is not None:
+                refs.setdefault(rule.target.name, []).append((chain, i, rule))
+    return refs
+
+
+class UnusedChain(Check):
+    """A user chain that no rule jumps to.
+
+    What it does
+        Reports a user-defined chain of a table when no rule of that table names it
+        with `-j` or `-g`.
+
+    Why is this bad?
+        Its rules never run. Either the jump was forgotten (and the protection the
+        chain was written for is missing) or the chain is left over and only
+        confuses the reader.
+
+    Example
+        # kind: rules
+        *filter
+        :INPUT DROP [0:0]
+        :SSH - [0:0]
+        -A SSH -s 198.51.100.0/24 -j ACCEPT
+        COMMIT
+
+    Use instead
+        # kind: rules
+        *filter
+        :INPUT DROP [0:0]
+        :SSH - [0:0]
+        -A INPUT -p tcp -m tcp --dport 22 -j SSH
+        -A SSH -s 198.51.100.0/24 -j ACCEPT
+        COMMIT
+
+    Exceptions
+        Chains that another program jumps to at run time (fail2ban, Docker's
+        DOCKER-USER) may look unused in a saved file; suppress the finding there.
+    """
+
+    code = "FW205"
+    name = "unused-chain"
+    severity = Severity.INFO
+
+    def run(self, ctx: Context) -> Iterator[Diagnostic]:
+        for ruleset in ctx.rulesets:
+            for table in ruleset.tables:
+                refs = chain_references(table)
+                for chain in table.chains:
+                    if chain.is_builtin or chain.name in refs:
+                        continue
+                    yield self.diag(
+                        facts.chain_span(chain, ruleset, ctx),
+                        f"no rule of table {table.name} jumps to chain {chain.name}",
+                        help="add the missing -j/-g, or delete the chain",
+                    )
