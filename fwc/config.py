@@ -45,7 +45,8 @@ DEFAULT_SENSITIVE_PORTS: dict[int, str] = {
 DEFAULT_MANAGEMENT_PORTS = (22,)
 
 _KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "fail-on",
-         "management-ports", "sensitive-ports", "options")
+         "management-ports", "sensitive-ports", "options",
+         "outputs")  # declared compiled outputs: validated by fwc.outputs
 _SELECTOR = re.compile(r"^(ALL|FW\d{0,3})$")
 
 
