@@ -193,7 +193,8 @@ def _add_comment(out: Directives, comment, statements: _Statements, known, seen)
     span = comment.span
     text_span = Span(span.path, span.line, span.col + 1, span.end_line, span.end_col)
     parsed = parse_directive(comment.text, text_span, known)
-    out.problems.extend(parsed.problems)
+    # A directive that does not parse at all is shown from its `#`.
+    out.problems.extend(_replace_span(p, text_span, span) for p in parsed.problems)
     d = parsed.directive
     if d is None:
         return
@@ -232,6 +233,12 @@ def _add_rule_comment(out: Directives, span: Span, text: str, doc: Document, kno
                                                    "allowed in a rule comment (use a # comment)"))
         return
     out.by_line.setdefault((span.path, span.line), []).append(d)
+
+
+def _replace_span(d: Diagnostic, old: Span, new: Span) -> Diagnostic:
+    if d.span != old:
+        return d
+    return Diagnostic(d.code, d.severity, new, d.message, help=d.help)
 
 
 def _body(text: str) -> str:

@@ -71,3 +71,12 @@ def _make(code: str, run, severity: Severity = Severity.WARNING, default_on: boo
         "severity": severity, "enabled_by_default": default_on, "run": _run,
         "__module__": __name__,
     })
+
+
+def only_test_checks(**kw):
+    """A config that runs only the test checks (FW98x) and the suppression stage (FW90x),
+    so the real checks' findings on these hand-made documents stay out of the way."""
+    from fwc.config import Config
+
+    kw.setdefault("select", ("FW98", "FW90"))
+    return Config(**kw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fwc.config import Config
 from fwc.diagnostics import Severity
 from fwc.lint import exit_code, lint_document
-from enginekit import document, finding, registered
+from enginekit import document, finding, only_test_checks, registered
 
 TEXT = "*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n"
 
@@ -21,7 +21,7 @@ def _boom(ctx):
 
 def test_a_crashing_check_is_an_internal_error_not_a_traceback():
     with registered(("FW985", _boom), ("FW986", [(2, 1)])):
-        found = lint_document(document(TEXT))
+        found = lint_document(document(TEXT), only_test_checks())
     assert _codes(found) == [("FW985", 1, 1), ("FW986", 2, 1)]
     crash = found[0]
     assert crash.severity is Severity.ERROR
@@ -39,7 +39,7 @@ def test_crash_is_reported_through_the_cli_with_exit_1(tmp_path, capsys, monkeyp
     monkeypatch.setattr(load, "_load_rules", lambda source, family: document(
         source.text, path=source.path))
     with registered(("FW985", _boom)):
-        code = cli.main(["lint", str(path), "--format", "concise"])
+        code = cli.main(["lint", str(path), "--format", "concise", "--select", "FW98"])
     out, err = capsys.readouterr()
     assert code == 1
     assert out.startswith(f"{path}:1:1: FW985 [error] internal error: check FW985")
@@ -49,21 +49,21 @@ def test_crash_is_reported_through_the_cli_with_exit_1(tmp_path, capsys, monkeyp
 def test_reader_findings_are_included_and_sorted():
     doc = document(TEXT, diagnostics=[finding("FW986", 3, 5), finding("FW986", 1, 2)])
     with registered(("FW986", [(2, 1)])):
-        assert _codes(lint_document(doc)) == [("FW986", 1, 2), ("FW986", 2, 1), ("FW986", 3, 5)]
+        assert _codes(lint_document(doc, only_test_checks())) == [("FW986", 1, 2), ("FW986", 2, 1), ("FW986", 3, 5)]
 
 
 def test_duplicates_removed():
     doc = document(TEXT, diagnostics=[finding("FW986", 2, 1, severity=Severity.WARNING,
                                               message="FW986 fired")])
     with registered(("FW986", [(2, 1)])):
-        assert _codes(lint_document(doc)) == [("FW986", 2, 1)]
+        assert _codes(lint_document(doc, only_test_checks())) == [("FW986", 2, 1)]
 
 
 def test_checks_run_only_on_their_document_kinds():
     with registered(("FW986", [(2, 1)])) as (cls,):
         cls.applies_to = frozenset({"policy"})
-        assert lint_document(document(TEXT)) == []
-        assert _codes(lint_document(document(TEXT, path="p.fw", kind="policy"))) == [("FW986", 2, 1)]
+        assert lint_document(document(TEXT), only_test_checks()) == []
+        assert _codes(lint_document(document(TEXT, path="p.fw", kind="policy"), only_test_checks())) == [("FW986", 2, 1)]
 
 
 def test_disabled_checks_do_not_run():
@@ -80,9 +80,9 @@ def test_disabled_checks_do_not_run():
 
 def test_severity_override_and_exit_code():
     with registered(("FW986", [(2, 1)], Severity.INFO)):
-        found = lint_document(document(TEXT))
+        found = lint_document(document(TEXT), only_test_checks())
         assert exit_code(found, Severity.WARNING) == 0
         assert exit_code(found, Severity.INFO) == 1
-        louder = lint_document(document(TEXT), Config(severity={"FW986": Severity.ERROR}))
+        louder = lint_document(document(TEXT), only_test_checks(severity={"FW986": Severity.ERROR}))
         assert louder[0].severity is Severity.ERROR
         assert exit_code(louder, Severity.ERROR) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fwc.lint import lint_document
-from enginekit import document, registered
+from enginekit import document, only_test_checks, registered
 
 RULES = """\
 *filter
@@ -17,7 +17,7 @@ COMMIT
 
 
 def _found(doc):
-    return [(d.code, d.span.line, d.span.col) for d in lint_document(doc)]
+    return [(d.code, d.span.line, d.span.col) for d in lint_document(doc, only_test_checks())]
 
 
 def _lines_with(word):
@@ -82,7 +82,7 @@ def test_unused_directive_is_fw900_at_the_code(fires_on_3_and_4):
     text = RULES.replace("dport 22 -j ACCEPT", "dport 22 -j ACCEPT # fwc: ignore=FW981,FW982")
     line4 = text.splitlines()[3]
     col = line4.index("FW982") + 1
-    found = lint_document(document(text))
+    found = lint_document(document(text), only_test_checks())
     assert [(d.code, d.span.line, d.span.col, d.span.end_col) for d in found] == [
         ("FW981", 3, 1, 2), ("FW982", 3, 1, 2), ("FW900", 4, col, col + 5)]
     assert "FW982" in found[-1].message
@@ -90,7 +90,7 @@ def test_unused_directive_is_fw900_at_the_code(fires_on_3_and_4):
 
 def test_unknown_code_is_fw901_with_did_you_mean(fires_on_3_and_4):
     text = RULES.replace("6379 -j ACCEPT", "6379 -j ACCEPT # fwc: ignore=FW981,FW9822")
-    found = lint_document(document(text))
+    found = lint_document(document(text), only_test_checks())
     fw901 = [d for d in found if d.code == "FW901"]
     assert [(d.span.line, d.span.col) for d in fw901] == [(3, text.splitlines()[2].index("FW9822") + 1)]
     assert fw901[0].help == "did you mean FW982?"
@@ -107,7 +107,7 @@ def test_unknown_code_is_fw901_with_did_you_mean(fires_on_3_and_4):
 ])
 def test_malformed_directives_are_fw902(fires_on_3_and_4, comment, fragment):
     text = RULES.replace("6379 -j ACCEPT", f"6379 -j ACCEPT # {comment}")
-    found = [d for d in lint_document(document(text)) if d.code == "FW902"]
+    found = [d for d in lint_document(document(text), only_test_checks()) if d.code == "FW902"]
     assert len(found) == 1 and found[0].span.line == 3
     assert fragment in found[0].message
 
@@ -118,11 +118,9 @@ def test_prose_after_fwc_colon_is_not_a_directive(fires_on_3_and_4):
 
 
 def test_directive_for_a_check_turned_off_is_not_unused(fires_on_3_and_4):
-    from fwc.config import Config
-
     text = RULES.replace("dport 22 -j ACCEPT", "dport 22 -j ACCEPT # fwc: ignore=FW982")
-    assert lint_document(document(text), Config(ignore=("FW982",))) and \
-        [d.code for d in lint_document(document(text), Config(ignore=("FW982",)))] == ["FW981", "FW981"]
+    found = lint_document(document(text), only_test_checks(ignore=("FW982",)))
+    assert [(d.code, d.span.line) for d in found] == [("FW981", 3), ("FW981", 4)]
 
 
 def test_policy_directive_copied_into_rule_comment_counts_once(fires_on_3_and_4):
@@ -130,7 +128,7 @@ def test_policy_directive_copied_into_rule_comment_counts_once(fires_on_3_and_4)
             "allow tcp 22 ACCEPT\n")
     # The compiler copied the directive into the compiled rule's comment (same line).
     doc = document(text, path="p.fw", kind="policy", rule_comments={3: "fwc: ignore=FW981"})
-    found = [(d.code, d.span.line) for d in lint_document(doc)]
+    found = [(d.code, d.span.line) for d in lint_document(doc, only_test_checks())]
     assert found == [("FW982", 3), ("FW981", 4)]
 
 
