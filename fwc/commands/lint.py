@@ -104,6 +104,9 @@ def lint_files(args: argparse.Namespace, resolver: ConfigResolver) -> Run:
                 doc = _load(path, args.family)
             except FwcError as exc:
                 outcome.errors.append(str(exc))
+            except Exception as exc:  # a reader bug: say so for this file, lint the rest
+                outcome.errors.append(f"{path}: internal error while reading "
+                                      f"({type(exc).__name__}: {exc}); this is a bug in fwc")
             else:
                 outcome.results.append((LintResult(doc, lint_document(doc, config)), config))
             advance()
