@@ -357,11 +357,53 @@ class _Tree:
 
 
 def compose(text: str) -> tuple[_CountingLoader, yaml.Node | None]:
+    """The node tree of ``text``; refuses alias bombs and recursive aliases."""
     loader = _CountingLoader(text)
     try:
-        return loader, loader.get_single_node()
+        root = loader.get_single_node()
     finally:
         loader.dispose()
+    if loader.aliases and root is not None:
+        expanded_size(root)
+    return loader, root
+
+
+def expanded_size(root: yaml.Node) -> int:
+    """How many nodes the tree has once every alias is expanded (memoised, so linear in
+    the composed tree); raises :class:`_TooComplex` past :data:`MAX_VISITS` or on a
+    recursive alias, whose expansion never ends."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    # Iterative post-order walk: a deep document must not exhaust Python's stack.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            total = 1 + sum(sizes[id(c)] for c in _children(node))
+            if total > MAX_VISITS:
+                raise _TooComplex(f"the YAML expands to more than {MAX_VISITS} nodes through its "
+                                  "aliases: refusing to read it", node.start_mark)
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise _TooComplex("a YAML alias refers to the node that contains it (a recursive "
+                              "structure): refusing to read it", node.start_mark)
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 # --------------------------------------------------------------------------- reading
@@ -442,7 +484,8 @@ def _kind_from_keys(tree: _Tree, root: yaml.Node) -> str | None:
 
 def _cloud_config_view(tree: _Tree, root: yaml.Node | None,
                        header: str) -> tuple[ProvisioningView, list[_Embedded]]:
-    embedded = [_cloud_config_file(tree, item) for item in tree.items(tree.get(root, "write_files")[1])]
+    embedded = [_cloud_config_file(tree, item) for item in tree.items(tree.get(root, "write_files")[1])
+                if isinstance(item, yaml.MappingNode)]
     coreos = tree.get(root, "coreos")[1]
     loaders = [_coreos_unit(tree, u, embedded) for u in tree.items(tree.get(coreos, "units")[1])]
     loaders += _package_loaders(tree, tree.items(tree.get(root, "packages")[1]))
@@ -485,7 +528,8 @@ def _decode(value: Any, encoding: str) -> str | None:
 def _butane_view(tree: _Tree, root: yaml.Node | None,
                  header: str) -> tuple[ProvisioningView, list[_Embedded]]:
     storage = tree.get(root, "storage")[1]
-    embedded = [_butane_file(tree, item) for item in tree.items(tree.get(storage, "files")[1])]
+    embedded = [_butane_file(tree, item) for item in tree.items(tree.get(storage, "files")[1])
+                if isinstance(item, yaml.MappingNode)]
     systemd = tree.get(root, "systemd")[1]
     loaders = [_butane_unit(tree, u, embedded) for u in tree.items(tree.get(systemd, "units")[1])]
     variant = tree.text_of(tree.get(root, "variant")[1])
@@ -562,7 +606,7 @@ def _restore_argument(rest: str) -> str | None:
             skip = False
         elif word in _OPTS_WITH_ARG:
             skip = True
-        elif word.startswith("-"):
+        elif word.startswith("-") or word.isdigit():  # options, and -w's seconds
             continue
         elif word.startswith("/"):
             return word.rstrip("\"'")
