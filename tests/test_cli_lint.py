@@ -251,3 +251,17 @@ def test_rule_page(capsys, query):
 def test_unknown_rule_exits_2_with_did_you_mean(capsys):
     assert main(["rule", "FW9021"]) == 2
     assert capsys.readouterr().err == "fwc: error: unknown check 'FW9021' (did you mean FW902?)\n"
+
+
+def test_a_reader_crash_is_an_error_for_that_file_not_a_traceback(tmp_path, capsys, monkeypatch):
+    from fwc import load
+
+    def broken_reader(source, family):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(load, "_load_rules", broken_reader)
+    path = _write(tmp_path, "rules.v4", CLEAN)
+    code, out, err = _lint(capsys, path, "--format", "concise")
+    assert code == 2 and out == ""
+    assert err == (f"fwc: error: {path}: internal error while reading "
+                   "(IndexError: list index out of range); this is a bug in fwc\n")
