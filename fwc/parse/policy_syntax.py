@@ -1,0 +1,621 @@
+"""Syntax of the policy language: statements, comments, the parse tree and syntax errors.
+
+A file is split into statements (one line, or several lines while a ``{`` is open) and
+``#`` comments; each statement is parsed on its own with the LALR grammar in
+``grammar/policy.lark``, so one bad line gives one error and the rest is still checked.
+Token positions are relative to the statement; :class:`Statement` knows its first line.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from lark import Token, Transformer
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from .grammar import lark_parser
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(slots=True)
+class Statement:
+    """The code of one statement (comments removed, columns kept) and where it sits."""
+
+    text: str
+    line: int  # file line of the statement's first line
+    col: int  # column of its first character
+    end_line: int
+    end_col: int  # exclusive
+
+
+@dataclass(slots=True)
+class RawComment:
+    line: int
+    col: int  # column of the `#`
+    text: str  # after the `#`
+    own_line: bool
+
+
+def split_statements(text: str) -> tuple[list[Statement], list[RawComment]]:
+    """Cut a file into statements and comments. Never fails: unbalanced braces or an
+    unterminated string are left for the parser to report."""
+    statements: list[Statement] = []
+    comments: list[RawComment] = []
+    pending: list[str] = []
+    first = depth = 0
+    lines = text.split("\n")
+    for number, line in enumerate(lines, 1):
+        if line.endswith("\r"):
+            line = line[:-1]
+        code, hash_at = _strip_comment(line)
+        if hash_at >= 0:
+            comments.append(RawComment(number, hash_at + 1, line[hash_at + 1:],
+                                       not line[:hash_at].strip()))
+        if not pending:
+            if not code.strip():
+                continue
+            first = number
+        pending.append(code)
+        depth += code.count("{") - code.count("}") if '"' not in code else _brace_depth(code)
+        if depth > 0 and number < len(lines):
+            continue
+        statements.append(_statement(pending, first))
+        pending, depth = [], 0
+    return statements, comments
+
+
+def _statement(parts: list[str], first: int) -> Statement:
+    start = len(parts[0]) - len(parts[0].lstrip())
+    while parts and not parts[-1].strip():
+        parts.pop()
+    last = parts[-1].rstrip()
+    return Statement("\n".join(parts), first, start + 1, first + len(parts) - 1, len(last) + 1)
+
+
+def _strip_comment(line: str) -> tuple[str, int]:
+    """The line without its comment, and the index of the `#` (-1 if none)."""
+    if '"' not in line:
+        at = line.find("#")
+        return (line, -1) if at < 0 else (line[:at], at)
+    in_string = escaped = False
+    for i, ch in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#":
+            return line[:i], i
+    return line, -1
+
+
+def _brace_depth(code: str) -> int:
+    depth, in_string, escaped = 0, False, False
+    for ch in code:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+    return depth
+
+
+# --------------------------------------------------------------------------- parse tree
+
+
+@dataclass(slots=True)
+class PortRange:
+    lo: Token
+    hi: Token
+
+
+@dataclass(slots=True)
+class PolicyStmt:
+    chain: Token
+    verdict: Token
+
+
+@dataclass(slots=True)
+class DefineStmt:
+    name: Token
+    items: list  # Token (ADDR, NUMBER, NAME, VAR, ANY) or PortRange
+
+
+@dataclass(slots=True)
+class ServiceStmt:
+    name: Token
+    items: list  # (protocol Token or None, Token or PortRange)
+
+
+@dataclass(slots=True)
+class IncludeStmt:
+    path: Token
+
+
+@dataclass(slots=True)
+class RawStmt:
+    family: Token | None
+    table: Token
+    line: Token
+
+
+@dataclass(slots=True)
+class Placement:
+    direction: str | None  # in / out / forward / None (only `on IFACE`)
+    sides: list  # (side: "in" | "out" | "on", [iface Token])
+
+
+@dataclass(slots=True)
+class What:
+    kind: str  # ports / icmp / other / number / services / shorthand
+    tokens: list  # the protocol token, or the service names
+    items: list | None = None  # ports (Token / PortRange) or ICMP items
+
+
+@dataclass(slots=True)
+class IcmpItem:
+    kind: str  # name / type / type_code
+    tokens: list
+
+
+@dataclass(slots=True)
+class AddrSpec:
+    negated: Token | None
+    items: list  # ADDR / VAR / ANY tokens
+
+
+@dataclass(slots=True)
+class Endpoint:
+    side: str  # from / to
+    addrs: AddrSpec
+    ports: list | None
+
+
+@dataclass(slots=True)
+class Option:
+    keyword: Token
+    args: list
+
+
+@dataclass(slots=True)
+class RuleStmt:
+    action: Token
+    placement: Placement | None = None
+    family: Token | None = None
+    what: What | None = None
+    source: Endpoint | None = None
+    dest: Endpoint | None = None
+    options: list = field(default_factory=list)
+
+
+class _Family(str):
+    """Marks the family token among a rule's children."""
+
+
+class _Build(Transformer):
+    """Builds the statement classes above; values are checked later, when lowering."""
+
+    def start(self, children):
+        return children[0]
+
+    def policy_stmt(self, c):
+        return PolicyStmt(c[0], c[1])
+
+    def policy_chain(self, c):
+        return c[0]
+
+    def policy_verdict(self, c):
+        return c[0]
+
+    def define_stmt(self, c):
+        return DefineStmt(c[0], c[1])
+
+    def value_list(self, c):
+        return c
+
+    def value_item(self, c):
+        return c[0]
+
+    def port_range(self, c):
+        return PortRange(c[0], c[1])
+
+    def service_stmt(self, c):
+        return ServiceStmt(c[0], c[1:])
+
+    def service_proto_port(self, c):
+        return (c[0], c[1])
+
+    def service_port(self, c):
+        return (None, c[0])
+
+    def port_proto(self, c):
+        return c[0]
+
+    def include_stmt(self, c):
+        return IncludeStmt(c[0])
+
+    def raw_stmt(self, c):
+        if len(c) == 3:
+            return RawStmt(c[0][1], c[1], c[2])
+        return RawStmt(None, c[0], c[1])
+
+    def rule_stmt(self, c):
+        rule = RuleStmt(c[0])
+        for child in c[1:]:
+            if isinstance(child, Placement):
+                rule.placement = child
+            elif isinstance(child, tuple):
+                rule.family = child[1]
+            elif isinstance(child, What):
+                rule.what = child
+            elif isinstance(child, Endpoint):
+                if child.side == "from":
+                    rule.source = child
+                else:
+                    rule.dest = child
+            else:
+                rule.options.append(child)
+        return rule
+
+    def action(self, c):
+        return c[0]
+
+    def family(self, c):
+        return ("family", c[0])
+
+    def dir_in(self, c):
+        return Placement("in", [("in", c[0])] if c else [])
+
+    def dir_out(self, c):
+        return Placement("out", [("out", c[0])] if c else [])
+
+    def dir_forward(self, c):
+        return Placement("forward", c)
+
+    def dir_on(self, c):
+        return Placement(None, [("on", c[0])])
+
+    def side_in(self, c):
+        return ("in", c[0])
+
+    def side_out(self, c):
+        return ("out", c[0])
+
+    def side_on(self, c):
+        return ("on", c[0])
+
+    def on_iface(self, c):
+        return c[0]
+
+    def iface_list(self, c):
+        return c
+
+    def iface(self, c):
+        return c[0]
+
+    def proto_ports(self, c):
+        return What("ports", [c[0]], c[1] if len(c) > 1 else None)
+
+    def proto_icmp(self, c):
+        return What("icmp", [c[0]], c[1] if len(c) > 1 else None)
+
+    def proto_other(self, c):
+        return What("other", [c[0]])
+
+    def proto_number(self, c):
+        return What("number", [c[0]], c[1] if len(c) > 1 else None)
+
+    def services(self, c):
+        return What("services", list(c))
+
+    def shorthand(self, c):
+        return What("shorthand", [c[0]])
+
+    def port_list(self, c):
+        return c
+
+    def icmp_list(self, c):
+        return c
+
+    def icmp_name(self, c):
+        return IcmpItem("name", c)
+
+    def icmp_type(self, c):
+        return IcmpItem("type", c)
+
+    def icmp_type_code(self, c):
+        return IcmpItem("type_code", c)
+
+    def from_clause(self, c):
+        return Endpoint("from", c[0], c[1] if len(c) > 1 else None)
+
+    def to_clause(self, c):
+        return Endpoint("to", c[0], c[1] if len(c) > 1 else None)
+
+    def port_clause(self, c):
+        return c[0]
+
+    def addrs(self, c):
+        if len(c) == 2:
+            return AddrSpec(c[0], c[1])
+        return AddrSpec(None, c[0])
+
+    def addr_list(self, c):
+        return c
+
+    def addr(self, c):
+        return c[0]
+
+    def opt_state(self, c):
+        return Option(c[0], c[1])
+
+    def state_list(self, c):
+        return c
+
+    def state_name(self, c):
+        return c[0]
+
+    def opt_limit(self, c):
+        return Option(c[0], c[1:])
+
+    def limit_burst(self, c):
+        return ("burst", c[0])
+
+    def limit_per(self, c):
+        return ("per", c[0])
+
+    def opt_log(self, c):
+        return Option(c[0], c[1:])
+
+    def log_level(self, c):
+        return ("level", c[0])
+
+    def opt_with(self, c):
+        return Option(c[0], c[1:])
+
+    def opt_comment(self, c):
+        return Option(c[0], c[1:])
+
+
+_BUILD = _Build()
+
+
+def _parser():
+    return lark_parser("policy.lark", "start", lexer="basic")
+
+
+@dataclass(slots=True)
+class SyntaxProblem:
+    """A syntax error, positioned relative to the statement (1-based line and column)."""
+
+    line: int
+    col: int
+    length: int
+    message: str
+    help: str | None = None
+
+
+def parse_statement(text: str):
+    """Parse one statement: the statement object, or a :class:`SyntaxProblem`."""
+    try:
+        return _BUILD.transform(_parser().parse(text))
+    except VisitError as exc:  # a bug in a callback: keep the position, not a traceback
+        return SyntaxProblem(1, 1, 1, f"cannot read this statement: {exc.orig_exc}")
+    except UnexpectedInput as exc:
+        return describe_error(text, exc)
+    except LarkError as exc:
+        return SyntaxProblem(1, 1, 1, f"cannot read this statement: {exc}")
+
+
+# --------------------------------------------------------------------------- error words
+
+STATEMENT_KEYWORDS = ("allow", "deny", "drop", "reject", "policy", "define", "service",
+                      "include", "raw")
+PORT_PROTOS = ("TCP", "UDP", "SCTP", "UDPLITE")
+
+# Terminal name -> words, for the terminals whose meaning does not depend on context.
+_WORDS = {
+    "STRING": "a quoted string",
+    "VAR": "a `$name`",
+    "NUMBER": "a number",
+    "ADDR": "an address",
+    "NAME": "a name",
+    "$END": "the end of the statement",
+    "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`", "EQUAL": "`=`", "SLASH": "`/`",
+    "MINUS": "`-`",
+}
+_OPTIONS = ("STATE", "LIMIT", "LOG", "WITH", "COMMENT")
+_PROTOCOLS = ("TCP", "UDP", "SCTP", "UDPLITE", "ICMP", "ICMPV6", "ESP", "AH", "GRE", "ALL")
+
+
+def _keyword_of(terminal: str) -> str | None:
+    """The keyword a terminal stands for (``FROM`` -> ``from``), if it is one."""
+    try:
+        pattern = _parser().get_terminal(terminal).pattern
+    except (KeyError, AttributeError):
+        return None
+    if pattern.type == "str" and pattern.value.isalpha():
+        return pattern.value
+    if pattern.type == "str":
+        return pattern.value
+    return None
+
+
+def _found(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the statement"
+    if token.type == "STRING":
+        return "a string"
+    return f"`{token.value}`"
+
+
+def _expected_groups(expected: set[str], prev: Token | None) -> list[str]:
+    """Describe what the parser could accept, most likely intent first."""
+    exp = set(expected)
+    groups: list[str] = []
+    if "RBRACE" in exp:
+        groups.append("`}` to close the list")
+        exp.discard("RBRACE")
+    prev_type = prev.type if prev is not None else None
+    prev_kw = prev.value if prev is not None else None
+    if "NUMBER" in exp and prev_type in PORT_PROTOS + ("PORT",) or prev_kw == "port":
+        groups.append("a port or port range")
+        exp -= {"NUMBER", "VAR", "LBRACE"}
+    if prev_type in ("ICMP", "ICMPV6") and "NAME" in exp:
+        groups.append("an ICMP type (a name like `echo-request`, or a number)")
+        exp -= {"NAME", "NUMBER", "LBRACE"}
+    if "ADDR" in exp:
+        groups.append("an address, network or range, `any` or a `$name`")
+        exp -= {"ADDR", "VAR", "ANY", "NOT", "LBRACE"}
+    if exp & set(_PROTOCOLS) and "NAME" in exp:
+        groups.append("a protocol or service")
+        exp -= set(_PROTOCOLS) | {"NAME", "NUMBER", "ESTABLISHED", "INVALID", "LOOPBACK"}
+    if prev_kw == "state":
+        groups.append("a connection state (new, established, related, invalid, untracked)")
+        exp -= {"NAME", "ESTABLISHED", "INVALID"}
+    if prev_kw == "policy":
+        groups.append("a chain (`input`, `forward` or `output`)")
+        exp = set()
+    if prev is not None and prev_kw in ("input", "forward", "output") and "ACCEPT" in exp:
+        groups.append("`accept` or `drop`")
+        exp = set()
+    if prev_kw == "on" or (prev_type == "COMMA" and "NAME" in exp and "VAR" in exp and len(exp) <= 4):
+        groups.append("an interface name")
+        exp -= {"NAME", "VAR", "LBRACE"}
+    if exp & set(_OPTIONS) and len(exp & set(_OPTIONS)) > 1:
+        groups.append("an option (`state`, `limit`, `log`, `with`, `comment`)")
+        exp -= set(_OPTIONS)
+    end = "$END" in exp
+    exp.discard("$END")
+    for terminal in sorted(exp):
+        word = _keyword_of(terminal)
+        groups.append(f"`{word}`" if word else _WORDS.get(terminal, terminal.lower()))
+    if end:
+        groups.append("the end of the statement")
+    return groups
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _tokens_before(text: str, line: int, column: int) -> list[Token]:
+    """The tokens of ``text`` before a position (lexing stops at the first bad character)."""
+    found = []
+    try:
+        for tok in _parser().lex(text):
+            if (tok.line, tok.column) >= (line, column):
+                break
+            found.append(tok)
+    except LarkError:
+        pass
+    return found
+
+
+def _did_you_mean(word: str, choices) -> str | None:
+    lowered = word.lower()
+    for choice in choices:
+        if choice == lowered and choice != word:
+            return choice
+    close = difflib.get_close_matches(lowered, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def describe_error(text: str, exc: UnexpectedInput) -> SyntaxProblem:
+    if isinstance(exc, UnexpectedCharacters):
+        return _bad_character(text, exc)
+    if not isinstance(exc, UnexpectedToken):
+        return SyntaxProblem(exc.line if exc.line > 0 else 1, max(exc.column, 1), 1, "cannot read this statement")
+    token = exc.token
+    if token.type == "$END":
+        line, col = _end_position(text)
+        length = 1
+    else:
+        line, col, length = token.line, token.column, max(len(token.value), 1)
+    before = _tokens_before(text, line, col)
+    prev = before[-1] if before else None
+    expected = set(exc.expected)
+    keywords = {w for w in (_keyword_of(t) for t in expected) if w and w.isalpha()}
+    if prev is None:
+        return _bad_statement_start(token, line, col, length)
+    if token.type != "$END" and token.value[:1].isalpha():
+        guess = _did_you_mean(token.value, keywords)
+        if guess:
+            return SyntaxProblem(line, col, length,
+                                 f"unexpected `{token.value}` after `{prev.value}`: did you mean `{guess}`?",
+                                 "keywords are lower case" if guess == token.value.lower() else None)
+    groups = _expected_groups(expected, prev)
+    message = f"expected {groups[0]} after `{prev.value}`, found {_found(token)}" if groups else \
+        f"unexpected {_found(token)} after `{prev.value}`"
+    help_text = f"also possible here: {_join(groups[1:])}" if len(groups) > 1 else None
+    return SyntaxProblem(line, col, length, message, help_text)
+
+
+def _bad_statement_start(token: Token, line: int, col: int, length: int) -> SyntaxProblem:
+    statements = ", ".join(f"`{k}`" for k in STATEMENT_KEYWORDS)
+    if token.value[:1].isalpha():
+        guess = _did_you_mean(token.value, STATEMENT_KEYWORDS)
+        if guess:
+            help_text = "keywords are lower case" if guess == token.value.lower() else None
+            return SyntaxProblem(line, col, length,
+                                 f"unknown statement `{token.value}`: did you mean `{guess}`?", help_text)
+        return SyntaxProblem(line, col, length, f"unknown statement `{token.value}`",
+                             f"a statement starts with one of {statements}")
+    return SyntaxProblem(line, col, length, f"expected a statement, found {_found(token)}",
+                         f"a statement starts with one of {statements}")
+
+
+def _bad_character(text: str, exc: UnexpectedCharacters) -> SyntaxProblem:
+    line, col = exc.line, exc.column
+    lines = text.split("\n")
+    ch = lines[line - 1][col - 1] if line <= len(lines) and col <= len(lines[line - 1]) else "?"
+    if ch == '"':
+        return SyntaxProblem(line, col, 1, "unterminated string: this `\"` has no closing `\"`")
+    if ch == "$":
+        return SyntaxProblem(line, col, 1, "expected a name after `$` (letters, digits, `_` and `-`)")
+    if ch == "'":
+        return SyntaxProblem(line, col, 1, "unexpected `'`: strings are written in double quotes")
+    return SyntaxProblem(line, col, 1, f"unexpected character `{ch}`")
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    lines = text.rstrip().split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def unquote(token: Token) -> str:
+    """The text of a STRING token without its quotes, with ``\\"`` and ``\\\\`` undone."""
+    body = token.value[1:-1]
+    if "\\" not in body:
+        return body
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            out.append(body[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """The closest of ``choices`` to ``word`` (case-insensitive), if any is close."""
+    return _did_you_mean(word, choices)
