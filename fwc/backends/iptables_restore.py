@@ -21,6 +21,7 @@ rule's source; :func:`render` refuses to render a ruleset with such problems.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Callable, Iterator
 
@@ -116,10 +117,28 @@ def _base_rank(cond: Cond) -> int:
     return _FRAG
 
 
+def address_text(address) -> str:
+    """An address as iptables prints it (glibc's inet_ntop): IPv6 addresses whose first 96
+    bits are zero, or that are IPv4-mapped, end in dotted IPv4 (``::0.2.0.0``,
+    ``::ffff:1.2.3.4``), which Python's ipaddress does not do."""
+    if address.version == 4:
+        return str(address)
+    value = int(address)
+    high = value >> 32
+    if (high == 0 and value >> 16 != 0) or high == 0xFFFF:
+        dotted = str(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+        return ("::ffff:" if high else "::") + dotted
+    return str(address)
+
+
+def network_text(network) -> str:
+    return f"{address_text(network.network_address)}/{network.prefixlen}"
+
+
 def _render_base(cond: Cond) -> str:
     if isinstance(cond, Addr):
         flag = "-s" if cond.field == "src" else "-d"
-        return f"{_neg(cond)}{flag} {cond.value}"
+        return f"{_neg(cond)}{flag} {network_text(cond.value)}"
     if isinstance(cond, Iface):
         flag = "-i" if cond.field == "in" else "-o"
         return f"{_neg(cond)}{flag} {cond.name}"
@@ -152,7 +171,8 @@ def icmp_module(cond: Icmp) -> str:
 def _ports_text(cond: Ports, module: str) -> str:
     if module == "multiport":
         values = ",".join(_port_range(lo, hi) for lo, hi in cond.ranges)
-        return f"{_neg(cond)}--{cond.field}s {values}"
+        option = "--ports" if cond.field == "ports" else f"--{cond.field}s"
+        return f"{_neg(cond)}{option} {values}"
     lo, hi = cond.ranges[0]
     return f"{_neg(cond)}--{cond.field} {_port_range(lo, hi)}"
 
@@ -188,7 +208,7 @@ def _addr_range_text(cond: Addr) -> str:
     else:
         first, last = value.network_address, value.broadcast_address
     option = "--src-range" if cond.field == "src" else "--dst-range"
-    return f"{_neg(cond)}{option} {first}-{last}"
+    return f"{_neg(cond)}{option} {address_text(first)}-{address_text(last)}"
 
 
 def _rate_text(cond: Rate) -> str:
