@@ -54,6 +54,10 @@ class Emitter:
     # The file name the compile goldens keep this output under.
     golden_name: ClassVar[str] = ""
 
+    def families(self, build: Build) -> tuple[int, ...]:
+        """The families whose rules end up in this output (the lint gate checks these)."""
+        return tuple(sorted(build.rulesets))
+
     def emit(self, build: Build) -> str:
         raise TypeError(f"{type(self).__name__} does not emit")
 
@@ -66,6 +70,10 @@ class Target:
     format: ClassVar[str]
     help: ClassVar[str] = ""
     default: ClassVar[bool] = False
+
+    def families(self, build: Build) -> tuple[int, ...]:
+        """The families whose rules this file installs (the lint gate checks these)."""
+        return tuple(sorted(build.rulesets))
 
     def emit(self, build: Build) -> str:
         raise TypeError(f"{type(self).__name__} does not emit")

@@ -57,7 +57,10 @@ class CoreOS(Target):
     default = True
 
     def files(self, build: Build):
-        return [entry for entry in RULES_FILES if entry[3] == 4 or build.has_rules(6)]
+        return [entry for entry in RULES_FILES if entry[3] in self.families(build)]
+
+    def families(self, build: Build) -> tuple[int, ...]:
+        return (4, 6) if build.has_rules(6) else (4,)
 
     def emit(self, build: Build) -> str:
         files = self.files(build)

@@ -9,6 +9,9 @@ from . import Build, Emitter, register_emitter
 class _RestoreEmitter(Emitter):
     family: int
 
+    def families(self, build: Build) -> tuple[int, ...]:
+        return (self.family,)
+
     def emit(self, build: Build) -> str:
         return iptables_restore.render(build.ruleset(self.family), source_name=build.source_name)
 
