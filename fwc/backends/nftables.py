@@ -571,7 +571,7 @@ def _hashlimit(cond: Rate, family: int, out: _Output) -> str:
         if cond.get(mask) not in (None, full):
             raise _Refused(f"`--{mask} {cond.get(mask)}`", cond.span)
     base = re.sub(r"[^A-Za-z0-9_]", "_", cond.get("hashlimit-name") or "rate")
-    name = f"fwc_{base}_v{family}"
+    name = f"{base if base.startswith('fwc_') else 'fwc_' + base}_v{family}"
     expire = int(cond.get("hashlimit-htable-expire") or 10000)
     out.sets.setdefault(name, RateSet(name, family, expire))
     burst = cond.get("hashlimit-burst") or "5"

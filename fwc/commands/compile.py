@@ -47,26 +47,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write nothing; exit 1 with a diff when FILE (-o) is stale")
     parser.add_argument("--force", action="store_true",
                         help="overwrite FILE even though fwc did not write it")
+    parser.add_argument("--merge", metavar="FILE",
+                        help="update only fwc's entries (rules files, their units) in the "
+                             "existing provisioning file FILE, keeping everything else; "
+                             "the result goes to -o (may be FILE itself) or stdout")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.check and not args.output:
         raise FwcError("--check compares with a file: give it with -o FILE")
+    producer = choose_producer(args.emit, args.target)
     result = load(args.policy)
-    sources = _sources(result)
+    build = wrappers.Build(wrappers.source_label(args.policy), result.rulesets,
+                           getattr(result, "directives", {}) or {})
     problems = list(result.diagnostics)
     if not _has_errors(problems):
-        gated = lint_gate(args.policy, result)
+        gated = lint_gate(args.policy, result, producer.families(build))
         problems = problems if gated is None else gated
     text = None
     if not _has_errors(problems):
-        build = wrappers.Build(wrappers.source_label(args.policy), result.rulesets,
-                               getattr(result, "directives", {}) or {})
         try:
-            text = produce(build, args.emit, args.target)
+            text = emit(producer, build)
         except InputErrors as exc:
             problems += exc.diagnostics
-    print_diagnostics(problems, sources)
+        if text is not None and getattr(args, "merge", None):
+            text = merge_into(args.merge, text, args.emit, args.target)
+    print_diagnostics([d for d in problems if d.severity >= Severity.WARNING], _sources(result))
     if text is None:
         return EXIT_ERRORS
     return deliver(text, args)
@@ -90,36 +96,44 @@ def load(path: str):
         raise FwcError(f"{exc.filename or path}: cannot read: {exc.strerror or exc}") from None
 
 
-def lint_gate(path: str, result) -> list[Diagnostic] | None:
-    """The lint pipeline's findings on the compiled policy (its own diagnostics included,
-    suppressions and the project's config applied): errors stop the compile, warnings
-    are printed. None when the lint pipeline (fwc.lint) is not part of this install."""
+def lint_gate(path: str, result, families: tuple[int, ...]) -> list[Diagnostic] | None:
+    """The lint pipeline's findings on the rulesets this compile installs (the policy's
+    own diagnostics included, suppressions and the project's config applied): errors stop
+    the compile, warnings are printed. None when the lint pipeline (fwc.lint) is not part
+    of this install."""
     if importlib.util.find_spec("fwc.lint") is None:
         return None
     from ..config import ConfigResolver
     from ..lint import lint_document
 
-    return list(lint_document(policy_document(path, result), ConfigResolver().for_path(path)))
+    document = policy_document(path, result, families)
+    return list(lint_document(document, ConfigResolver().for_path(path)))
 
 
-def policy_document(path: str, result) -> Document:
+def policy_document(path: str, result, families: tuple[int, ...]) -> Document:
     sources = _sources(result)
     source = sources.get(path) or SourceFile.read(path)
     sources.setdefault(path, source)
     directives = getattr(result, "directives", {}) or {}
     return Document(path=path, kind="policy", source=source,
-                    rulesets=tuple(result.rulesets[f] for f in sorted(result.rulesets)),
+                    rulesets=tuple(result.rulesets[f] for f in sorted(families)),
                     diagnostics=tuple(result.diagnostics),
                     comments=tuple(getattr(result, "comments", ()) or ()),
                     sources=sources, extra={"policy": result, "directives": directives})
 
 
-def produce(build: wrappers.Build, emit: str | None, target_name: str | None) -> str:
-    """The text ``--emit`` asks for: an emitter's output or a target's provisioning file."""
+def choose_producer(emit: str | None, target_name: str | None):
+    """What ``--emit`` asks for: an emitter, or the target whose file it names."""
     emitters = wrappers.emitters()
     if emit in emitters:
-        return build.output(emit)
-    return choose_target(emit, target_name).emit(build)
+        return emitters[emit]
+    return choose_target(emit, target_name)
+
+
+def emit(producer, build: wrappers.Build) -> str:
+    if isinstance(producer, wrappers.Emitter):
+        return build.output(producer.name)
+    return producer.emit(build)
 
 
 def choose_target(emit: str | None, target_name: str | None) -> wrappers.Target:
@@ -145,7 +159,7 @@ def deliver(text: str, args: argparse.Namespace) -> int:
     existing = read_existing(args.output)
     if args.check:
         return report_staleness(args.output, existing, text, args.policy)
-    if existing is not None and existing != text:
+    if existing is not None and existing != text and not _merging_into(args):
         refuse_foreign(args.output, existing, args.force)
     if existing != text:
         try:
@@ -153,6 +167,21 @@ def deliver(text: str, args: argparse.Namespace) -> int:
         except OSError as exc:
             raise FwcError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
     return EXIT_OK
+
+
+def merge_into(path: str, text: str, emit: str | None, target_name: str | None) -> str:
+    """``text`` (a target's file) merged into the provisioning file at ``path``."""
+    from ..wrappers.merge import merge_file
+
+    if emit in wrappers.emitters():
+        raise FwcError(f"--merge updates a provisioning file; --emit {emit} is not one")
+    return merge_file(path, text, target=choose_target(emit, target_name).name)
+
+
+def _merging_into(args: argparse.Namespace) -> bool:
+    """-o names the --merge file: the merge already kept everything fwc does not own."""
+    merge = getattr(args, "merge", None)
+    return bool(merge) and Path(merge).resolve() == Path(args.output).resolve()
 
 
 # --------------------------------------------------------------------------- output file
