@@ -1,0 +1,483 @@
+"""Shared helpers for the baseline checks: walking a built-in chain the way the kernel does.
+
+Two tools, both linear in the number of rules:
+
+* :func:`walk` follows one *probe* (a concrete kind of packet: "an ICMP
+  fragmentation-needed error from a public address on the external interface") through a
+  built-in chain: first match wins, ``-j`` into user chains and back on ``RETURN`` or at
+  the end, ``-g`` never comes back, the chain's policy applies when nothing decided.
+  Each rule's match is judged against the probe as matching ``ALL`` of it, ``NONE``,
+  ``SOME`` (a rate limit: definitely not all) or ``MAYBE`` (it depends on something the
+  probe leaves open, such as the name of the external interface, or on a match module
+  fwc does not model). A check proving something bad ("this packet is dropped") lets a
+  ``MAYBE`` rule with the other verdict stop the proof, so unmodelled matches never make
+  fwc claim more than it knows.
+* :func:`flatten` lists the rules a packet may meet walking a built-in chain, each with
+  the conditions of the jumps that led to it, visiting every user chain once.
+
+Results are cached per ruleset on the check context (``ctx.fact``), so the checks that
+ask the same question share one walk.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator, Literal
+
+from ..model import Addr, Chain, Cond, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate, Rule, Ruleset, State, Table, TcpFlags
+from ..source import Span
+
+# How a rule's match relates to a probe.
+ALL, SOME, MAYBE, NONE = "all", "some", "maybe", "none"
+
+# The probe arrives on the host's external interface, whose name fwc does not know.
+EXTERNAL = "<external>"
+LOOPBACK = "lo"
+
+DROPS = frozenset({"DROP", "REJECT"})
+ACCEPTS = frozenset({"ACCEPT"})
+PUBLIC_SOURCE = {4: ipaddress.ip_address("198.51.100.77"), 6: ipaddress.ip_address("2001:db8:77::77")}
+LOOPBACK_ADDRESS = {4: ipaddress.ip_address("127.0.0.1"), 6: ipaddress.ip_address("::1")}
+LINK_LOCAL_SOURCE = ipaddress.ip_address("fe80::77")
+EPHEMERAL_PORT = 51234
+
+_PROTO_ALIASES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "ipv6-icmp", "icmpv6": "ipv6-icmp",
+                  "ipv6-icmp": "ipv6-icmp", "icmp6": "ipv6-icmp", "132": "sctp", "136": "udplite",
+                  "0": "all"}
+
+
+def proto_name(name: str) -> str:
+    name = name.lower()
+    return _PROTO_ALIASES.get(name, name)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One kind of packet. ``None`` in a field means "any value": conditions on it are MAYBE."""
+
+    family: int
+    iface_in: str | None = EXTERNAL
+    iface_out: str | None = None
+    proto: str | None = None
+    sport: int | None = None
+    dport: int | None = None
+    icmp: tuple[int, int] | None = None
+    states: frozenset[str] | None = None
+    src: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    dst: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    hop_limit: int | None = None
+    # Interfaces the chain accepts wholesale (`-i eth1 -j ACCEPT`): trusted ones, so the
+    # external interface is none of them.
+    trusted: frozenset[str] = frozenset()
+
+    def describe(self) -> str:
+        """The probe in words, for messages."""
+        parts = []
+        if self.states:
+            parts.append("/".join(sorted(s.lower() for s in self.states)))
+        if self.proto:
+            parts.append({"ipv6-icmp": "icmpv6"}.get(self.proto, self.proto))
+        if self.icmp:
+            parts.append(f"type {self.icmp[0]}" + (f" code {self.icmp[1]}" if self.icmp[1] else ""))
+        if self.src is not None:
+            parts.append(f"from {self.src}" + (f" port {self.sport}" if self.sport else ""))
+        if self.dport is not None:
+            parts.append(f"to port {self.dport}")
+        if self.iface_in:
+            parts.append("on lo" if self.iface_in == LOOPBACK else "on an external interface")
+        return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _tri(value: bool | None, negated: bool) -> bool | None:
+    if value is None:
+        return None
+    return value != negated
+
+
+def _addr(cond: Addr, probe: Probe) -> bool | None:
+    address = probe.src if cond.field == "src" else probe.dst
+    if isinstance(cond.value, str):  # a host name: fwc cannot know its addresses
+        return None
+    if cond.is_any:
+        return True
+    if address is None or address.version != cond.version:
+        return None
+    lo, hi = cond.bounds()
+    return lo <= int(address) <= hi
+
+
+def _iface(cond: Iface, probe: Probe) -> bool | None:
+    name = probe.iface_in if cond.field == "in" else probe.iface_out
+    if cond.name in ("+", ""):
+        return True
+    if name is None:
+        return None
+    if name == LOOPBACK:
+        if cond.is_wildcard:
+            return LOOPBACK.startswith(cond.name[:-1])
+        return cond.name == LOOPBACK
+    # The external interface: not lo, not a trusted one, otherwise any name.
+    if cond.name == LOOPBACK or cond.name in probe.trusted:
+        return False
+    return None
+
+
+def _proto(cond: Proto, probe: Probe) -> bool | None:
+    want = proto_name(cond.name)
+    if want == "all":
+        return True
+    if probe.proto is None:
+        return None
+    return want == probe.proto
+
+
+def _ports(cond: Ports, probe: Probe) -> bool | None:
+    def inside(port: int | None) -> bool | None:
+        if port is None:
+            return None
+        return any(lo <= port <= hi for lo, hi in cond.ranges)
+
+    if cond.field == "sport":
+        return inside(probe.sport)
+    if cond.field == "dport":
+        return inside(probe.dport)
+    either = (inside(probe.sport), inside(probe.dport))
+    if True in either:
+        return True
+    return None if None in either else False
+
+
+def _state(cond: State, probe: Probe) -> bool | None:
+    if probe.states is None:
+        return None
+    if probe.states <= cond.states:
+        return True
+    if not probe.states & cond.states:
+        return False
+    return None
+
+
+def _icmp(cond: Icmp, probe: Probe) -> bool | None:
+    if probe.icmp is None:
+        return None if cond.type is not None else True
+    if cond.version != probe.family:
+        return False
+    if cond.type is None:
+        return True
+    if cond.type != probe.icmp[0]:
+        return False
+    return cond.code is None or cond.code == probe.icmp[1]
+
+
+def _opaque(cond: Opaque, probe: Probe) -> bool | None:
+    # Neighbour discovery must arrive with hop limit 255 (RFC 4861); rulesets say so.
+    if cond.module == "hl" and probe.hop_limit is not None and len(cond.args) >= 2:
+        op, value = cond.args[0], cond.args[1]
+        if value.isdigit():
+            n = int(value)
+            if op == "--hl-eq":
+                return probe.hop_limit == n
+            if op == "--hl-lt":
+                return probe.hop_limit < n
+            if op == "--hl-gt":
+                return probe.hop_limit > n
+    return None
+
+
+def cond_matches(cond: Cond, probe: Probe) -> bool | None:
+    """True: every packet of the probe matches; False: none does; None: it depends."""
+    if isinstance(cond, Proto):
+        value = _proto(cond, probe)
+    elif isinstance(cond, Addr):
+        value = _addr(cond, probe)
+    elif isinstance(cond, Iface):
+        value = _iface(cond, probe)
+    elif isinstance(cond, Ports):
+        value = _ports(cond, probe)
+    elif isinstance(cond, State):
+        value = _state(cond, probe)
+    elif isinstance(cond, Icmp):
+        value = _icmp(cond, probe)
+    elif isinstance(cond, Fragment):
+        value = False  # probes are whole packets or first fragments
+    elif isinstance(cond, Opaque):
+        value = _opaque(cond, probe)
+    elif isinstance(cond, TcpFlags):
+        value = None
+    else:
+        value = None
+    return _tri(value, cond.negated)
+
+
+def match_probe(conds: Iterable[Cond], probe: Probe) -> str:
+    """ALL, SOME, MAYBE or NONE: how much of the probe a conjunction of conditions matches."""
+    result = ALL
+    for cond in conds:
+        if isinstance(cond, Rate):
+            # A rate limit matches some packets and not others, whatever they are.
+            if result == ALL:
+                result = SOME
+            continue
+        value = cond_matches(cond, probe)
+        if value is False:
+            return NONE
+        if value is None:
+            result = MAYBE
+    return result
+
+
+# --------------------------------------------------------------------------- walking
+
+Kind = Literal["bad", "good", "through"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a probe's walk ended.
+
+    ``kind`` is ``bad`` (a verdict the check looks for), ``good`` (another verdict, or one
+    that may apply), or ``through`` (fell off a user chain / returned). At the top level,
+    ``rule`` None means the chain's policy decided. ``tested`` counts the rules the packet
+    was compared with before the decision.
+    """
+
+    kind: Kind
+    rule: Rule | None
+    chain: Chain
+    tested: int = 0
+
+
+def user_chain(table: Table, name: str) -> Chain | None:
+    chain = table.chain(name)
+    return chain if chain is not None and not chain.is_builtin else None
+
+
+@dataclass
+class _Walker:
+    table: Table
+    probe: Probe
+    bad: frozenset[str]
+    maybe_decides: Kind | None
+    memo: dict[str, Outcome] = field(default_factory=dict)
+    active: set[str] = field(default_factory=set)
+
+    def kind_of(self, target_name: str) -> Kind:
+        return "bad" if target_name in self.bad else "good"
+
+    def chain(self, chain: Chain) -> Outcome:
+        cached = self.memo.get(chain.name)
+        if cached is not None:
+            return cached
+        if chain.name in self.active:  # a loop (FW005): treat as falling through
+            return Outcome("through", None, chain)
+        self.active.add(chain.name)
+        outcome = self.rules(chain, chain.rules)
+        self.active.discard(chain.name)
+        self.memo[chain.name] = outcome
+        return outcome
+
+    def rules(self, chain: Chain, rules: tuple[Rule, ...]) -> Outcome:
+        tested = 0
+        # After a RETURN that may match, a later verdict only holds for the packets that
+        # did not return, so it settles the walk only if it is of the kind a MAYBE settles.
+        may_have_returned = False
+
+        def decided(kind: Kind, rule: Rule | None, where: Chain) -> Outcome:
+            if may_have_returned and kind != self.maybe_decides:
+                return Outcome("through", None, chain, tested)
+            return Outcome(kind, rule, where, tested)
+
+        for rule in rules:
+            target = rule.target
+            tested += 1
+            if target is None:
+                continue
+            how = match_probe(rule.match.conds, self.probe)
+            if how == NONE:
+                continue
+            sub_chain = user_chain(self.table, target.name)
+            if sub_chain is not None:
+                sub = self.chain(sub_chain)
+                tested += sub.tested
+                if sub.kind != "through":
+                    if how == ALL or sub.kind == self.maybe_decides:
+                        return decided(sub.kind, sub.rule, sub.chain)
+                elif target.goto and how == ALL:
+                    return Outcome("through", None, chain, tested)
+                continue
+            if target.name == "RETURN":
+                if how == ALL:
+                    return Outcome("through", None, chain, tested)
+                may_have_returned = True
+                continue
+            if not _is_terminal(target.name):
+                continue
+            kind = self.kind_of(target.name)
+            if how == ALL or (how == MAYBE and kind == self.maybe_decides):
+                return decided(kind, rule, chain)
+        return Outcome("through", None, chain, tested)
+
+
+def _is_terminal(name: str) -> bool:
+    return name in ("ACCEPT", "DROP", "REJECT", "QUEUE", "NFQUEUE", "DNAT", "SNAT", "MASQUERADE",
+                    "REDIRECT", "TPROXY", "SYNPROXY")
+
+
+def walk(table: Table, chain_name: str, probe: Probe, *, bad: frozenset[str] = DROPS,
+         maybe_decides: Kind | None = "good") -> Outcome | None:
+    """Follow ``probe`` through built-in chain ``chain_name`` of ``table``.
+
+    ``bad`` are the verdicts the caller wants to prove; ``maybe_decides`` says which kind
+    of verdict a MAYBE match settles: "good" when proving something bad (any doubt means
+    no finding), "bad" when proving something good, None to let only certain matches
+    decide. Returns None when the chain does not exist.
+    """
+    chain = table.chain(chain_name)
+    if chain is None:
+        return None
+    if probe.iface_in == EXTERNAL:
+        probe = replace(probe, trusted=trusted_interfaces(chain))
+    walker = _Walker(table, probe, bad, maybe_decides)
+    outcome = walker.rules(chain, chain.rules)
+    if outcome.kind == "through":
+        policy = chain.policy or "ACCEPT"
+        return Outcome(walker.kind_of(policy), None, chain, outcome.tested)
+    return outcome
+
+
+def trusted_interfaces(chain: Chain) -> frozenset[str]:
+    """Interfaces whose traffic ``chain`` accepts wholesale: ``-A INPUT -i eth1 -j ACCEPT``."""
+    names = set()
+    for rule in chain.rules:
+        conds = rule.match.conds
+        if (rule.target is not None and rule.target.name == "ACCEPT" and len(conds) == 1
+                and isinstance(conds[0], Iface) and conds[0].field == "in"
+                and not conds[0].negated and conds[0].name != LOOPBACK):
+            names.add(conds[0].name)
+    return frozenset(names)
+
+
+def walk_cached(ctx, ruleset: Ruleset, chain_name: str, probe: Probe, *,
+                bad: frozenset[str] = DROPS, maybe_decides: Kind | None = "good",
+                table: str = "filter") -> Outcome | None:
+    """:func:`walk`, computed once per ruleset and question for all checks."""
+    key = ("walk", id(ruleset), table, chain_name, probe, bad, maybe_decides)
+
+    def compute():
+        t = ruleset.table(table)
+        return walk(t, chain_name, probe, bad=bad, maybe_decides=maybe_decides) if t else None
+
+    return ctx.fact(key, compute)
+
+
+# --------------------------------------------------------------------------- flattening
+
+
+@dataclass(frozen=True)
+class Step:
+    """A rule a packet may meet in a built-in chain, with the jumps' conditions before its own."""
+
+    rule: Rule
+    conds: tuple[Cond, ...]
+    via: tuple[Rule, ...] = ()
+
+    @property
+    def target(self) -> str | None:
+        return self.rule.target.name if self.rule.target else None
+
+    def matches(self, probe: Probe) -> str:
+        return match_probe(self.conds, probe)
+
+
+def flatten(table: Table, chain_name: str) -> list[Step]:
+    """The rules reachable from built-in chain ``chain_name``, in the order a packet meets
+    them. Jump rules are listed too. Each user chain is expanded once (at its first jump),
+    so the list is never longer than the table; the walk of a chain stops after a rule
+    without conditions that ends it (``-j DROP``, ``-g X``, ``-j RETURN``)."""
+    chain = table.chain(chain_name)
+    if chain is None:
+        return []
+    steps: list[Step] = []
+    expanded: set[str] = {chain_name}
+
+    def visit(chain: Chain, path: tuple[Cond, ...], via: tuple[Rule, ...]) -> None:
+        for rule in chain.rules:
+            conds = path + rule.match.conds if path else rule.match.conds
+            steps.append(Step(rule, conds, via))
+            target = rule.target
+            if target is None:
+                continue
+            sub = user_chain(table, target.name)
+            if sub is not None and sub.name not in expanded:
+                expanded.add(sub.name)
+                visit(sub, conds, via + (rule,))
+            if rule.match.is_empty and (target.goto or _is_terminal(target.name) or target.name == "RETURN"):
+                return
+
+    visit(chain, (), ())
+    return steps
+
+
+def flatten_cached(ctx, ruleset: Ruleset, chain_name: str, table: str = "filter") -> list[Step]:
+    def compute():
+        t = ruleset.table(table)
+        return flatten(t, chain_name) if t else []
+
+    return ctx.fact(("flatten", id(ruleset), table, chain_name), compute)
+
+
+# --------------------------------------------------------------------------- small facts
+
+
+def filter_chain(ruleset: Ruleset, name: str) -> Chain | None:
+    table = ruleset.table("filter")
+    return table.chain(name) if table else None
+
+
+def chain_span(ctx, chain: Chain) -> Span:
+    """Where a chain-level finding points: the chain's policy line, else the document's first line."""
+    if chain.span is not None:
+        return chain.span
+    return Span(ctx.document.path, 1, 1, 1, 2)
+
+
+def outcome_span(ctx, outcome: Outcome) -> Span:
+    if outcome.rule is not None and outcome.rule.span is not None:
+        return outcome.rule.span
+    return chain_span(ctx, outcome.chain)
+
+
+def where(outcome: Outcome) -> str:
+    """The deciding rule or policy in words, for messages."""
+    if outcome.rule is None:
+        return f"the {outcome.chain.name} policy {outcome.chain.policy or 'ACCEPT'}"
+    line = f" (line {outcome.rule.span.line})" if outcome.rule.span else ""
+    return f"`{rule_text(outcome.rule)}`{line}"
+
+
+def rule_text(rule: Rule) -> str:
+    if rule.text:
+        return rule.text.strip()
+    target = rule.target.name if rule.target else ""
+    return f"-A {rule.chain} ... -j {target}".strip()
+
+
+def is_established_accept(conds: tuple[Cond, ...]) -> bool:
+    """A match that accepts packets of established connections (any extra condition aside)."""
+    return any(isinstance(c, State) and not c.negated and "ESTABLISHED" in c.states for c in conds)
+
+
+def rulesets_with_filter(ctx) -> Iterator[Ruleset]:
+    for ruleset in ctx.rulesets:
+        if ruleset.table("filter") is not None:
+            yield ruleset
+
+
+def option(ctx, check, name: str):
+    """A check option: the configured value, else the check's default."""
+    configured = ctx.settings.options.get(check.code, {})
+    return configured.get(name, check.options[name])

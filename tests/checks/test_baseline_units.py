@@ -1,0 +1,281 @@
+"""Unit tests for the baseline checks' chain walking (fwc/checks/_walk.py) and for checks
+whose answers depend on it, on hand-built model objects (no frontend involved)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from fwc.checks import _walk as w
+from fwc.checks.base import Context, load_checks
+from fwc.document import Document
+from fwc.model import (Addr, Chain, Iface, Icmp, Match, Opaque, Ports, Proto, Rate, Rule, Ruleset,
+                       State, Table, Target)
+from fwc.source import SourceFile, Span
+
+PATH = "rules.v4"
+
+
+def rule(chain: str, target: str | None, *conds, line: int = 0, goto: bool = False, args=()) -> Rule:
+    span = Span(PATH, line, 1, line, 40) if line else None
+    return Rule(chain, Match(tuple(conds)), Target(target, tuple(args), goto) if target else None, span=span)
+
+
+def table(*chains: Chain, name: str = "filter") -> Table:
+    return Table(name, chains)
+
+
+def builtin(name: str, policy: str, *rules: Rule, line: int = 0) -> Chain:
+    return Chain(name, policy, rules, span=Span(PATH, line, 1, line, 20) if line else None)
+
+
+def user(name: str, *rules: Rule) -> Chain:
+    return Chain(name, None, rules)
+
+
+def state(*names: str, negated: bool = False) -> State:
+    return State(frozenset(names), negated)
+
+
+def tcp_dport(port: int) -> tuple:
+    return (Proto("tcp"), Ports("dport", ((port, port),), module="tcp"))
+
+
+ESTABLISHED_TCP = w.Probe(4, proto="tcp", sport=443, dport=w.EPHEMERAL_PORT,
+                          states=frozenset({"ESTABLISHED"}), src=w.PUBLIC_SOURCE[4])
+
+
+def walk(t: Table, probe=ESTABLISHED_TCP, **kw) -> w.Outcome:
+    return w.walk(t, "INPUT", probe, **kw)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@pytest.mark.parametrize("cond, expected", [
+    (Proto("tcp"), True),
+    (Proto("udp"), False),
+    (Proto("6"), True),
+    (Proto("tcp", negated=True), False),
+    (Iface("in", "lo"), False),
+    (Iface("in", "lo", negated=True), True),
+    (Iface("in", "eth0"), None),
+    (Addr("src", ipaddress.ip_network("198.51.100.0/24")), True),
+    (Addr("src", ipaddress.ip_network("10.0.0.0/8")), False),
+    (Addr("src", ipaddress.ip_network("0.0.0.0/0")), True),
+    (Addr("dst", ipaddress.ip_network("203.0.113.0/24")), None),
+    (state("ESTABLISHED", "RELATED"), True),
+    (state("NEW"), False),
+    (state("INVALID", negated=True), True),
+    (Ports("dport", ((51234, 51234),)), True),
+    (Ports("sport", ((1, 1023),)), True),
+    (Ports("ports", ((22, 22),)), False),
+    (Opaque("recent", ("--rcheck",)), None),
+])
+def test_condition_against_an_established_reply(cond, expected):
+    assert w.cond_matches(cond, ESTABLISHED_TCP) is expected
+
+
+def test_rate_limit_matches_some_packets_and_a_contradiction_none():
+    assert w.match_probe((Proto("tcp"), Rate((("limit", "5/min"),))), ESTABLISHED_TCP) == w.SOME
+    assert w.match_probe((Rate((("limit", "5/min"),)), Proto("udp")), ESTABLISHED_TCP) == w.NONE
+    assert w.match_probe((Iface("in", "eth0"), Rate((("limit", "5/min"),))), ESTABLISHED_TCP) == w.MAYBE
+
+
+def test_icmp_type_and_code():
+    probe = w.Probe(4, proto="icmp", icmp=(3, 4))
+    assert w.cond_matches(Icmp(4, 3), probe) is True
+    assert w.cond_matches(Icmp(4, 3, 4), probe) is True
+    assert w.cond_matches(Icmp(4, 3, 1), probe) is False
+    assert w.cond_matches(Icmp(4, None), probe) is True
+    assert w.cond_matches(Icmp(4, 8), probe) is False
+
+
+def test_hop_limit_255_is_known_for_neighbour_discovery():
+    nd = w.Probe(6, proto="ipv6-icmp", icmp=(135, 0), hop_limit=255)
+    assert w.cond_matches(Opaque("hl", ("--hl-eq", "255"), known=True), nd) is True
+    assert w.cond_matches(Opaque("hl", ("--hl-eq", "1"), known=True), nd) is False
+    assert w.cond_matches(Opaque("hl", ("--hl-eq", "255"), known=True), ESTABLISHED_TCP) is None
+
+
+# --------------------------------------------------------------------------- walking
+
+
+def test_first_match_wins_and_the_policy_decides_last():
+    t = table(builtin("INPUT", "DROP", rule("INPUT", "ACCEPT", *tcp_dport(22), line=5), line=2))
+    out = walk(t)
+    assert (out.kind, out.rule, out.chain.name) == ("bad", None, "INPUT")
+    assert out.tested == 1
+
+
+def test_an_accept_in_a_user_chain_is_found_and_return_comes_back():
+    t = table(builtin("INPUT", "DROP",
+                      rule("INPUT", "STATEFUL"),
+                      rule("INPUT", "DROP", line=9)),
+              user("STATEFUL",
+                   rule("STATEFUL", "RETURN", Proto("udp")),
+                   rule("STATEFUL", "ACCEPT", state("ESTABLISHED"), line=7)))
+    out = walk(t)
+    assert out.kind == "good" and out.rule.span.line == 7
+    assert out.tested == 3
+
+
+def test_an_unconditional_return_skips_the_rest_of_the_user_chain():
+    t = table(builtin("INPUT", "DROP",
+                      rule("INPUT", "STATEFUL"),
+                      rule("INPUT", "DROP", line=9)),
+              user("STATEFUL",
+                   rule("STATEFUL", "RETURN"),
+                   rule("STATEFUL", "ACCEPT", state("ESTABLISHED"), line=7)))
+    out = walk(t)
+    assert out.kind == "bad" and out.rule.span.line == 9
+
+
+def test_a_return_that_may_match_makes_a_later_drop_unproven_but_not_a_later_accept():
+    maybe_return = rule("STATEFUL", "RETURN", Iface("in", "eth0"))
+    dropping = table(builtin("INPUT", "ACCEPT", rule("INPUT", "STATEFUL")),
+                     user("STATEFUL", maybe_return, rule("STATEFUL", "DROP", line=7)))
+    # The packets that returned meet the ACCEPT policy: the drop is not proven.
+    assert walk(dropping).kind == "good"
+    accepting = table(builtin("INPUT", "DROP", rule("INPUT", "STATEFUL")),
+                      user("STATEFUL", maybe_return, rule("STATEFUL", "ACCEPT", line=7)))
+    out = walk(accepting)
+    assert out.kind == "good" and out.rule.span.line == 7
+
+
+def test_goto_does_not_come_back_to_the_calling_chain():
+    t = table(builtin("INPUT", "DROP",
+                      rule("INPUT", "SIDE", goto=True),
+                      rule("INPUT", "ACCEPT", line=6)),
+              user("SIDE", rule("SIDE", "LOG")))
+    out = walk(t)
+    assert (out.kind, out.rule) == ("bad", None)  # INPUT's policy, not the ACCEPT after the goto
+
+
+def test_a_jump_that_may_match_into_a_dropping_chain_proves_nothing():
+    t = table(builtin("INPUT", "ACCEPT", rule("INPUT", "BLOCK", Iface("in", "eth0"))),
+              user("BLOCK", rule("BLOCK", "DROP", line=4)))
+    assert walk(t).kind == "good"
+
+
+def test_a_maybe_accept_stops_a_drop_proof_and_a_maybe_drop_does_not():
+    maybe_accept = table(builtin("INPUT", "DROP", rule("INPUT", "ACCEPT", Opaque("set", ("--match-set", "ok", "src")), line=3)))
+    out = walk(maybe_accept)
+    assert out.kind == "good" and out.rule.span.line == 3
+    maybe_drop = table(builtin("INPUT", "DROP",
+                               rule("INPUT", "DROP", Opaque("recent", ("--rcheck",)), line=3),
+                               rule("INPUT", "ACCEPT", state("ESTABLISHED"), line=4)))
+    out = walk(maybe_drop)
+    assert out.kind == "good" and out.rule.span.line == 4
+
+
+def test_a_rate_limited_accept_leaves_the_rest_to_the_drop():
+    t = table(builtin("INPUT", "DROP", rule("INPUT", "ACCEPT", Proto("tcp"), Rate((("limit", "5/s"),)))))
+    assert walk(t).kind == "bad"
+
+
+def test_maybe_decides_bad_when_proving_something_is_dropped():
+    t = table(builtin("INPUT", "DROP", rule("INPUT", "ACCEPT", *tcp_dport(22), line=3)))
+    probe = w.Probe(4, proto="tcp", states=frozenset({"INVALID"}), src=w.PUBLIC_SOURCE[4])
+    out = walk(t, probe, bad=w.ACCEPTS, maybe_decides="bad")
+    assert out.kind == "bad" and out.rule.span.line == 3
+    assert walk(t, probe, bad=w.ACCEPTS, maybe_decides="good").kind == "good"
+
+
+def test_an_interface_accepted_wholesale_is_not_the_external_one():
+    t = table(builtin("INPUT", "DROP",
+                      rule("INPUT", "ACCEPT", Iface("in", "eth1"), line=3),
+                      rule("INPUT", "ACCEPT", Iface("in", "eth0"), Proto("udp"), line=4)))
+    out = walk(t)
+    assert out.kind == "bad" and out.rule is None
+    assert w.trusted_interfaces(t.chain("INPUT")) == frozenset({"eth1"})
+
+
+def test_a_loop_between_user_chains_ends():
+    t = table(builtin("INPUT", "DROP", rule("INPUT", "A")),
+              user("A", rule("A", "B")), user("B", rule("B", "A")))
+    assert walk(t).kind == "bad"
+
+
+# --------------------------------------------------------------------------- flattening
+
+
+def test_flatten_carries_the_jump_conditions_and_visits_a_chain_once():
+    t = table(builtin("INPUT", "DROP",
+                      rule("INPUT", "SSH", Iface("in", "eth0")),
+                      rule("INPUT", "SSH", Iface("in", "eth1")),
+                      rule("INPUT", "DROP"),
+                      rule("INPUT", "ACCEPT")),
+              user("SSH", rule("SSH", "ACCEPT", *tcp_dport(22))))
+    steps = w.flatten(t, "INPUT")
+    assert [s.rule.target.name for s in steps] == ["SSH", "ACCEPT", "SSH", "DROP"]
+    assert steps[1].conds == (Iface("in", "eth0"),) + tcp_dport(22)
+    assert steps[1].via == (t.chain("INPUT").rules[0],)
+
+
+def test_flatten_of_a_missing_chain_is_empty():
+    assert w.flatten(table(), "INPUT") == []
+
+
+# --------------------------------------------------------------------------- checks on models
+
+
+def lint(*rulesets: Ruleset, kind: str = "rules") -> list:
+    checks = load_checks()
+    doc = Document(PATH, kind, SourceFile(PATH, ""), rulesets=rulesets)
+    ctx = Context(doc)
+    found = []
+    for code in ("FW101", "FW102", "FW103", "FW105", "FW106", "FW107", "FW108", "FW109", "FW111",
+                 "FW302", "FW303", "FW403"):
+        if kind in checks[code].applies_to:
+            found += [(d.code, d.span.line) for d in checks[code]().run(ctx)]
+    return sorted(found)
+
+
+def host(family: int, *rules: Rule, policy: str = "DROP") -> Ruleset:
+    return Ruleset(family, (table(builtin("INPUT", policy, *rules, line=2),
+                                  builtin("FORWARD", "DROP", line=3),
+                                  builtin("OUTPUT", "ACCEPT", line=4)),))
+
+
+GOOD_V4 = (rule("INPUT", "ACCEPT", Iface("in", "lo"), line=5),
+           rule("INPUT", "DROP", Addr("src", ipaddress.ip_network("127.0.0.0/8")), Iface("in", "lo", negated=True),
+                line=5),
+           rule("INPUT", "ACCEPT", state("RELATED", "ESTABLISHED"), line=6),
+           rule("INPUT", "DROP", state("INVALID"), line=7),
+           rule("INPUT", "ACCEPT", Proto("icmp"), Icmp(4, 3), line=8),
+           rule("INPUT", "ACCEPT", *tcp_dport(22), line=9))
+
+
+def test_a_good_ipv4_host_is_clean():
+    assert lint(host(4, *GOOD_V4)) == []
+
+
+def test_an_empty_drop_policy_host_fires_the_baseline_checks_at_the_policy_line():
+    assert lint(host(4)) == [("FW101", 2), ("FW102", 2), ("FW105", 2)]
+
+
+def test_an_open_default_is_not_an_accept_all_rule():
+    assert lint(host(4, policy="ACCEPT")) == [("FW103", 2)]
+    # Accepted by a rule, unmatched traffic never reaches the policy: FW302, not FW103.
+    found = lint(host(4, rule("INPUT", "ACCEPT", line=5), policy="ACCEPT"))
+    assert found == [("FW109", 2), ("FW111", 2), ("FW302", 5)]
+
+
+def test_ipv6_without_neighbour_discovery():
+    v6 = host(6, rule("INPUT", "ACCEPT", Iface("in", "lo"), line=5),
+              rule("INPUT", "ACCEPT", state("RELATED", "ESTABLISHED"), line=6))
+    assert lint(v6) == [("FW106", 2)]
+    nd = tuple(rule("INPUT", "ACCEPT", Proto("ipv6-icmp"), Icmp(6, t), line=7) for t in (133, 134, 135, 136))
+    assert lint(host(6, *v6.tables[0].chain("INPUT").rules, *nd)) == []
+
+
+def test_family_checks_on_a_two_family_document():
+    v4 = host(4, *GOOD_V4)
+    v6_open = host(6, policy="ACCEPT")
+    found = lint(v4, v6_open, kind="cloud-config")
+    assert ("FW107", 2) in found and ("FW108", 9) not in found
+    v6_closed = host(6, *GOOD_V4[:3])
+    found = lint(v4, v6_closed, kind="cloud-config")
+    assert ("FW108", 9) in found and not any(code == "FW107" for code, _ in found)
