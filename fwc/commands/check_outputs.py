@@ -11,19 +11,20 @@ arguments, so a pre-commit hook can run it as is.
 from __future__ import annotations
 
 import argparse
-import difflib
+import contextlib
 import functools
+import io
 import sys
 from pathlib import Path
 
-from ..diagnostics import FwcError, InputErrors, Severity
-from ..fsutil import write_atomic
+from ..diagnostics import FwcError
 from ..outputs import Output, _rel, declared_outputs
 
 NAME = "check-outputs"
 HELP = "check that every declared compiled output is up to date (exit 1 and a diff when stale)"
 
 EXIT_OK, EXIT_STALE = 0, 1
+FRESH, STALE, WRITTEN, FAILED = "fresh", "stale", "written", "failed"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,9 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    load = _cached_loader()
-    root = Path.cwd()
-    outputs = declared_outputs(root, load=load)
+    outputs = declared_outputs(Path.cwd(), load=_cached_loader())
     if args.policies:
         wanted = {Path(p).resolve() for p in args.policies}
         outputs = [o for o in outputs if o.policy.resolve() in wanted]
@@ -44,76 +43,77 @@ def run(args: argparse.Namespace) -> int:
         print("fwc: no declared outputs (add [[outputs]] to .fwc.toml, see fwc/outputs.py)",
               file=sys.stderr)
         return EXIT_OK
-    failures = sum(not check_output(o, load, write=args.write) for o in outputs)
-    verb = "rewritten" if args.write else "stale or failing"
-    print(f"{len(outputs)} declared output(s), {failures} {verb}", file=sys.stderr)
-    return EXIT_STALE if failures and not args.write else EXIT_OK
+    states = [check_output(o, write=args.write) for o in outputs]
+    failing = states.count(FAILED) + states.count(STALE)
+    summary = f"{len(outputs)} declared output(s), {failing} stale or failing"
+    if args.write:
+        summary = f"{len(outputs)} declared output(s), {states.count(WRITTEN)} recompiled, {failing} failing"
+    print(summary, file=sys.stderr)
+    return EXIT_STALE if failing else EXIT_OK
 
 
 def _cached_loader():
-    from .compile import load
+    """The policy front end, each policy read once (its directives may declare outputs)."""
+    from ..parse.policy import load_policy
 
     @functools.lru_cache(maxsize=None)
     def cached(path: str):
-        return load(path)
+        return load_policy(path)
 
     return lambda path: cached(str(path))
 
 
-def compiled_text(output: Output, load) -> str | None:
-    """What ``fwc compile`` would write for ``output``; None (diagnostics printed) when
-    the policy has errors."""
-    from .. import wrappers
-    from ._output import print_diagnostics
-    from .compile import lint_gate, produce
-
-    policy = str(output.policy)
-    result = load(policy)
-    problems = list(result.diagnostics)
-    if not any(d.severity >= Severity.ERROR for d in problems):
-        gated = lint_gate(policy, result)
-        problems = problems if gated is None else gated
-    errors = [d for d in problems if d.severity >= Severity.ERROR]
-    text = None
-    if not errors:
-        build = wrappers.Build(wrappers.source_label(policy), result.rulesets,
-                               getattr(result, "directives", {}) or {})
-        try:
-            text = produce(build, output.emit, output.target)
-        except InputErrors as exc:
-            errors = exc.diagnostics
-    if errors:
-        print_diagnostics(errors, dict(getattr(result, "sources", {}) or {}))
-    return None if errors else text
+def compile_argv(output: Output, *, write: bool) -> list[str]:
+    """The ``fwc compile`` command line that writes (or, with --check, verifies) it."""
+    argv = ["compile", _rel(output.policy)]
+    if output.emit:
+        argv += ["--emit", output.emit]
+    if output.target:
+        argv += ["--target", output.target]
+    argv += ["-o", _rel(output.path)]
+    return argv if write else argv + ["--check"]
 
 
-def check_output(output: Output, load, *, write: bool) -> bool:
-    """True when ``output`` is up to date (or was rewritten under ``write``)."""
+def check_output(output: Output, *, write: bool) -> str:
+    """FRESH, STALE (a diff was printed), WRITTEN (under ``write``) or FAILED.
+
+    Runs ``fwc compile ... -o FILE --check`` in process, so the comparison and the diff
+    are exactly the compile command's; its advice line is replaced by one that repeats
+    the declared ``--emit``/``--target``."""
+    from ..cli import build_parser
+
     if not output.policy.is_file():
-        print(f"fwc: {output.policy}: no such policy (declared in {output.declared_in})", file=sys.stderr)
-        return False
-    text = compiled_text(output, load)
-    if text is None:
-        print(f"fwc: {_rel(output.policy)} does not compile; {_rel(output.path)} not checked", file=sys.stderr)
-        return False
+        print(f"fwc: {_rel(output.policy)}: no such policy (declared in {output.declared_in})", file=sys.stderr)
+        return FAILED
     existing = _read(output.path)
-    if existing == text:
-        return True
-    if write:
-        write_atomic(output.path, text)
-        print(f"recompiled {_rel(output.path)}", file=sys.stderr)
-        return False
-    if existing is None:
-        print(f"would create: {_rel(output.path)} (missing); run: {output.command()}", file=sys.stderr)
-        return False
-    diff = difflib.unified_diff(existing.splitlines(keepends=True), text.splitlines(keepends=True),
-                                fromfile=f"{_rel(output.path)} (committed)",
-                                tofile=f"{_rel(output.path)} (compiled from {_rel(output.policy)})")
-    sys.stdout.writelines(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                          for line in diff)
+    args = build_parser().parse_args(compile_argv(output, write=write))
+    messages = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(messages):
+            status = args._run(args)
+    except FwcError as exc:
+        messages.write(f"fwc: error: {exc}\n")
+        status = None
     sys.stdout.flush()
-    print(f"would recompile: {_rel(output.path)}; run: {output.command()}", file=sys.stderr)
-    return False
+    sys.stderr.writelines(line for line in messages.getvalue().splitlines(keepends=True)
+                          if "; run: fwc compile" not in line)
+    if status != 0:
+        if status == 1 and not write and _read(output.path) == existing and _compiles(messages.getvalue()):
+            verb = "would create" if existing is None else "would recompile"
+            print(f"{verb}: {_rel(output.path)}; run: fwc {' '.join(compile_argv(output, write=True))}",
+                  file=sys.stderr)
+            return STALE
+        print(f"fwc: {_rel(output.policy)} does not compile; {_rel(output.path)} not checked", file=sys.stderr)
+        return FAILED
+    if write and _read(output.path) != existing:
+        print(f"recompiled {_rel(output.path)}", file=sys.stderr)
+        return WRITTEN
+    return FRESH
+
+
+def _compiles(messages: str) -> bool:
+    """The compile reached the comparison (it printed its stale/missing advice)."""
+    return "; run: fwc compile" in messages
 
 
 def _read(path: Path) -> str | None:
