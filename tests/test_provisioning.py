@@ -102,8 +102,9 @@ def test_finding_inside_literal_block_points_at_yaml_line_and_column():
 
 
 def test_explicit_indentation_indicator_maps_columns():
-    text = BAD_PORT.replace("content: |", "content: |2").replace("\n      ", "\n        ")
-    text = text.replace("\n        - name", "\n    - name").replace("\n        enable", "\n      enable")
+    # `|2` under a mapping at column 5: the content is indented by 4 + 2 spaces, and a
+    # line indented further keeps its extra space.
+    text = BAD_PORT.replace("content: |", "content: |2").replace("      -A INPUT -p tcp", "       -A INPUT -p tcp")
     doc = read(text)
     bad = [d for d in doc.diagnostics if d.code == "FW008"]
     assert bad and (bad[0].span.line, bad[0].span.col) == position_of(text, "99999")
