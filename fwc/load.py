@@ -45,7 +45,15 @@ def detect_kind(path: str, text: str) -> str:
         return "provisioning"
     if str(path).endswith((".bu", ".yaml", ".yml")) and not _RULES_START.search(text):
         return "provisioning"
+    if not _RULES_START.search(text) and _looks_provisioning(text, str(path)):
+        return "provisioning"  # e.g. a user-data with only `coreos:` or a misspelt header
     return "rules"
+
+
+def _looks_provisioning(text: str, path: str) -> bool:
+    from .wrappers.provisioning import sniff_kind
+
+    return sniff_kind(text, path) is not None
 
 
 def load_document(path: str | Path, *, family: int | None = None,
