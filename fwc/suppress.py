@@ -57,6 +57,8 @@ def is_directive(text: str) -> bool:
     if not m:
         return False
     body = text[m.end():].split(" -- ", 1)[0].strip()
+    if re.match(r"output\b", body, re.IGNORECASE):
+        return False  # `fwc: output PATH [emit=...]`: a policy header directive, not a suppression
     return body.lower().startswith("ignore") or "=" in body
 
 

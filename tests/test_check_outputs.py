@@ -123,3 +123,24 @@ def test_directive_outputs_are_relative_to_the_policy():
     assert [(o.path, o.emit) for o in outs] == [(Path("hosts/user-data"), None),
                                                (Path("hosts/rules.v4"), "iptables")]
     assert directive_outputs(policy, {}) == []
+
+
+def test_outputs_declared_in_the_policy_header(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hosts").mkdir()
+    policy = tmp_path / "hosts" / "web.fw"
+    policy.write_text("# fwc: output rules.v4 emit=iptables\n" + POLICY)
+    assert main(["check-outputs"]) == 1
+    assert "would create: hosts/rules.v4; run: fwc compile hosts/web.fw --emit iptables -o hosts/rules.v4" \
+        in capsys.readouterr().err
+    assert main(["check-outputs", "--write"]) == 0
+    assert (tmp_path / "hosts" / "rules.v4").read_text().startswith("#")
+    assert main(["check-outputs"]) == 0
+    # The header directive is not a malformed suppression for the linter.
+    assert main(["lint", "--format", "concise", "--select", "FW902", str(policy)]) == 0
+    policy.write_text(policy.read_text() + "allow tcp 8080\n")
+    capsys.readouterr()
+    assert main(["check-outputs"]) == 1
+    captured = capsys.readouterr()
+    assert "+-A INPUT -p tcp -m tcp --dport 8080 -j ACCEPT\n" in captured.out
+    assert "FW107" not in captured.err  # warnings of a compile that works are not repeated

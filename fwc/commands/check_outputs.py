@@ -95,14 +95,14 @@ def check_output(output: Output, *, write: bool) -> str:
         messages.write(f"fwc: error: {exc}\n")
         status = None
     sys.stdout.flush()
-    sys.stderr.writelines(line for line in messages.getvalue().splitlines(keepends=True)
-                          if "; run: fwc compile" not in line)
     if status != 0:
         if status == 1 and not write and _read(output.path) == existing and _compiles(messages.getvalue()):
             verb = "would create" if existing is None else "would recompile"
             print(f"{verb}: {_rel(output.path)}; run: fwc {' '.join(compile_argv(output, write=True))}",
                   file=sys.stderr)
             return STALE
+        # Only a failing compile's messages are shown: warnings are fwc lint's business.
+        sys.stderr.write(messages.getvalue())
         print(f"fwc: {_rel(output.policy)} does not compile; {_rel(output.path)} not checked", file=sys.stderr)
         return FAILED
     if write and _read(output.path) != existing:
