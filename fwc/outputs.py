@@ -9,9 +9,13 @@ A project declares them in its config (``.fwc.toml``, or ``[tool.fwc]`` in
     emit = "cloud-config"      # optional: what `fwc compile --emit` would produce
     target = "coreos"          # optional: `fwc compile --target`
 
-or in the policy itself, as header directives the policy front end returns in
-``PolicyResult.directives["outputs"]`` (a list of entries with ``path`` and optional
-``emit``/``target``; a path is relative to the policy). ``fwc check-outputs`` compiles
+or in the policy itself, in header comments before its first statement::
+
+    # fwc: output user-data target=coreos
+    # fwc: output rules.v4 emit=iptables
+
+which the policy front end returns in ``PolicyResult.directives["outputs"]`` (entries
+with ``path`` and optional ``emit``/``target``; a path is relative to the policy). ``fwc check-outputs`` compiles
 every declared output and compares it with the file on disk, so a pre-commit hook needs
 no arguments.
 """
