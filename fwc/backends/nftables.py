@@ -231,7 +231,9 @@ def _translate(rulesets: dict[int, Ruleset], source_name: str):
                     try:
                         rules.extend(_rule(rule, family, names, out, source_name))
                     except _Refused as exc:
-                        diagnostics.append(_diagnostic(exc, rule, source_name))
+                        found = _diagnostic(exc, rule, source_name)
+                        if found not in diagnostics:  # one policy line, both families
+                            diagnostics.append(found)
     for name in _chain_order(per_family):
         families = per_family[name]
         folded = {fam: _fold(rules) for fam, rules in families.items()}
@@ -309,7 +311,7 @@ def _refuse_table(table, source_name, diagnostics) -> None:
 def _diagnostic(exc: _Refused, rule: Rule, source_name: str) -> Diagnostic:
     span = exc.span or rule.span or _file_span(source_name)
     return Diagnostic(CODE, Severity.ERROR, span,
-                      f"nftables cannot express this: {exc}", help=exc.help)
+                      f"the nftables output cannot express {exc}", help=exc.help)
 
 
 def _file_span(path: str) -> Span:
@@ -393,8 +395,7 @@ def _conds(match: Match, family: int, out: _Output, rule: Rule):
             stmts.append(_rate(cond, family, out, rule))
             stateful = True
         elif isinstance(cond, Opaque):
-            raise _Refused(f"the `-m {cond.module}` match ({' '.join(cond.args)}) has no "
-                           f"nftables translation in fwc", cond.span,
+            raise _Refused(f"the `-m {cond.module}` match (`{' '.join(cond.args)}`)", cond.span,
                            help="keep this host on the iptables targets, or express the "
                                 "rule in the policy language")
         else:  # a condition type added to the model later
@@ -584,7 +585,8 @@ def _comment(text: str | None) -> str | None:
     if text is None:
         return None
     if '"' in text:
-        raise _Refused("a comment containing `\"` (nft strings cannot quote it)")
+        raise _Refused("a comment containing `\"`",
+                       help="nft strings cannot hold a double quote: use single quotes")
     if len(text.encode("utf-8")) > COMMENT_MAX:
         raise _Refused(f"a comment of {len(text.encode('utf-8'))} bytes (nft keeps at most "
                        f"{COMMENT_MAX})", help="shorten the comment")
