@@ -11,6 +11,7 @@ backend renders exactly what ``iptables-save`` would print back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import os
@@ -138,11 +139,12 @@ class _Endpoint:
     """A `from`/`to` clause after checking: per family, the alternatives (each a tuple
     of conditions; several alternatives mean one rule each) and the ports."""
 
-    families: set
+    families: frozenset
     alternatives: dict  # family -> list[tuple[Addr, ...]]
     ports: tuple | None
     ports_span: Span | None
-    items: list  # the _Address items, for family checks
+    items: object  # () -> the _Address items with their spans, for messages
+    versions: frozenset  # the families of the addresses written (any excluded)
 
 
 @dataclass(slots=True)
@@ -168,7 +170,8 @@ class _Loader:
         self.rules: dict[int, dict[str, list[Rule]]] = {f: {c: [] for c in CHAINS} for f in FAMILIES}
         self.stack: list[str] = []
         self.hashlimit_names: dict[str, int] = {}
-        self._addr_cache: dict[str, _Address] = {}
+        self._addr_cache: dict[str, tuple] = {}
+        self._endpoint_cache: dict[tuple, tuple] = {}
         # per statement
         self.path = path
         self.stmt: Statement | None = None
@@ -645,6 +648,29 @@ class _Loader:
     # ------------------------------------------------------------------ addresses
 
     def _endpoint(self, ep) -> _Endpoint:
+        """Check a `from`/`to` clause. The result for the same addresses is cached: large
+        policies repeat their networks."""
+        negated = ep.addrs.negated is not None
+        key = (ep.side, negated, tuple(t.value for t in ep.addrs.items))
+        cached = self._endpoint_cache.get(key)
+        items = lambda: self._addresses(ep)  # noqa: E731 - positions only for messages
+        if cached is None:
+            resolved = items()
+            field_name = "src" if ep.side == "from" else "dst"
+            families = {a.version for a in resolved if a.version}
+            if any(a.version is None for a in resolved):
+                families = {4, 6}
+            alternatives = {f: self._addr_alternatives(field_name, [a for a in resolved if a.version in (f, None)], negated, ep)
+                            for f in FAMILIES}
+            versions = frozenset(a.version for a in resolved if a.version)
+            cached = self._endpoint_cache[key] = (frozenset(families), alternatives, versions)
+        ports = ports_span = None
+        if ep.ports:
+            ports = tuple(self._ports(ep.ports))
+            ports_span = self.span_of(_first_token(ep.ports[0]), _last_token(ep.ports[-1]))
+        return _Endpoint(cached[0], cached[1], ports, ports_span, items, cached[2])
+
+    def _addresses(self, ep) -> list[_Address]:
         items: list[_Address] = []
         for tok in ep.addrs.items:
             if tok.type == "VAR":
@@ -655,16 +681,7 @@ class _Loader:
                     items.append(self._address(v.text, v.span))
             else:
                 items.append(self._address(tok.value, self.span(tok)))
-        field_name = "src" if ep.side == "from" else "dst"
-        negated = ep.addrs.negated is not None
-        families = {a.version for a in items if a.version} | ({4, 6} if any(a.version is None for a in items) else set())
-        alternatives = {}
-        for family in FAMILIES:
-            mine = [a for a in items if a.version in (family, None)]
-            alternatives[family] = self._addr_alternatives(field_name, mine, negated, ep)
-        ports = tuple(self._ports(ep.ports)) if ep.ports else None
-        ports_span = self.span_of(_first_token(ep.ports[0]), _last_token(ep.ports[-1])) if ep.ports else None
-        return _Endpoint(families, alternatives, ports, ports_span, items)
+        return items
 
     def _addr_alternatives(self, field_name: str, items: list[_Address], negated: bool, ep) -> list[tuple]:
         if not negated:
@@ -744,35 +761,46 @@ class _Loader:
     # ------------------------------------------------------------------ families
 
     def _families(self, r: RuleStmt, alts, src, dst) -> list[int]:
-        constraints = []
-        if r.family is not None:
-            constraints.append(({4} if r.family.value == "ipv4" else {6}, self.span(r.family), f"`{r.family.value}`"))
+        """The families the rule compiles for: what the family keyword, the protocol and
+        the addresses allow, or an error naming the parts that contradict each other."""
+        explicit = None if r.family is None else ({4} if r.family.value == "ipv4" else {6})
         proto_families = set().union(*(a.families for a in alts))
+        families = {4, 6}.intersection(explicit or (4, 6), proto_families,
+                                       src.families if src else (4, 6), dst.families if dst else (4, 6))
+        if families:
+            self._check_address_families(families, src, dst)
+            return [f for f in FAMILIES if f in families]
+        constraints = []
+        if explicit is not None:
+            constraints.append((explicit, lambda: (self.span(r.family), f"`{r.family.value}`")))
         if proto_families != {4, 6}:
-            constraints.append((proto_families, self.span(r.what.tokens[0]), f"`{r.what.tokens[0].value}`"))
+            constraints.append((proto_families, lambda: (self.span(r.what.tokens[0]), f"`{r.what.tokens[0].value}`")))
         for ep, word in ((src, "source"), (dst, "destination")):
             if ep is not None and ep.families != {4, 6}:
-                constraints.append((ep.families, ep.items[0].span, f"the {word} `{ep.items[0].text}`"))
+                constraints.append((ep.families, lambda ep=ep, word=word: _first_address(ep, word)))
         families = {4, 6}
         seen = []
-        for fams, span, what in constraints:
+        for fams, where in constraints:
             if not families & fams:
-                other = seen[-1][2] if seen else ""
+                span, what = where()
+                described = [(f, *w()) for f, w in seen]
                 raise self.problem("FW011", span,
-                                   f"{what} is {_family_words(fams)} but {other} is {_family_words(families)}: no packet can match both",
-                                   related=tuple(Related(s, f"{w} is {_family_words(f)}") for f, s, w in seen))
+                                   f"{what} is {_family_words(fams)} but {described[-1][2]} is {_family_words(families)}: no packet can match both",
+                                   related=tuple(Related(s, f"{w} is {_family_words(f)}") for f, s, w in described))
             families &= fams
-            seen.append((fams, span, what))
+            seen.append((fams, where))
+        return []
+
+    def _check_address_families(self, families, src, dst) -> None:
+        """Every address written must be used: an IPv6 address in a rule that compiles
+        for IPv4 only (because of `icmp`, say) is an error, not silently dropped."""
         for ep in (src, dst):
-            for item in ep.items if ep else ():
-                if item.version is not None and item.version not in families:
-                    raise self.problem("FW011", item.span,
-                                       f"`{item.text}` is an IPv{item.version} address but this rule is {_family_words(families)} only",
-                                       help="move it to a rule of its own, or drop it")
-        for alt in alts:
-            if alt.name in ("icmp", "icmpv6") and alt.icmp and not set(alt.icmp) & families:
-                raise self.problem("FW011", self.span(r.what.tokens[0]), f"`{alt.name}` does not apply to {_family_words(families)}")
-        return [f for f in FAMILIES if f in families]
+            if ep is not None and not ep.versions <= families:
+                for item in ep.items():
+                    if item.version is not None and item.version not in families:
+                        raise self.problem("FW011", item.span,
+                                           f"`{item.text}` is an IPv{item.version} address but this rule is {_family_words(families)} only",
+                                           help="move it to a rule of its own, or drop it")
 
     # ------------------------------------------------------------------ options
 
@@ -885,6 +913,8 @@ class _Loader:
     # ------------------------------------------------------------------ emitting rules
 
     def _emit(self, r, chain, ins, outs, alts, src, dst, families, opts, action) -> None:
+        """Append the rules of one statement: one per combination of interface,
+        protocol, source, destination and port chunk or ICMP type, in that order."""
         span, text = self.stmt_span(), self.stmt.text.strip()
         state = opts["state"][1] if "state" in opts else None
         rate = opts["limit"][1] if "limit" in opts else None
@@ -892,33 +922,32 @@ class _Loader:
         comment = opts["comment"][1] if "comment" in opts else None
         with_tok = opts["with"][1] if "with" in opts else None
         sports = src.ports if src else None
+        to_ports = dst.ports if dst else None
+        iface_sets = [((Iface("in", i),) if i else ()) + ((Iface("out", o),) if o else ())
+                      for i, _ in ins or [(None, None)] for o, _ in outs or [(None, None)]]
         for family in families:
             out = self.rules[family][chain]
-            src_alts = src.alternatives[family] if src else [()]
-            dst_alts = dst.alternatives[family] if dst else [()]
+            addr_sets = [_split_addresses(s_ + d_) for s_ in (src.alternatives[family] if src else [()])
+                         for d_ in (dst.alternatives[family] if dst else [()])]
             for alt in alts:
                 if family not in alt.families:
                     continue
                 proto_name = _proto_name(alt.name, family)
                 target = self._target(action, proto_name, family, with_tok)
-                shorthand_state = _SHORTHAND_STATES.get(alt.name)
-                tail = tuple(c for c in (state or shorthand_state, rate) if c is not None)
-                proto_conds = _proto_alternatives(alt, proto_name, family, sports)
-                for in_name, _ in ins or [(None, None)]:
-                    for out_name, _ in outs or [(None, None)]:
-                        ifaces = ((Iface("in", in_name),) if in_name else ()) + ((Iface("out", out_name),) if out_name else ())
-                        head_proto = (Proto(proto_name),) if proto_name else ()
-                        for s in src_alts:
-                            for d in dst_alts:
-                                addrs = s + d
-                                base = tuple(a for a in addrs if a.module is None)
-                                ranges = tuple(a for a in addrs if a.module is not None)
-                                for pc in proto_conds:
-                                    conds = base + ifaces + head_proto + ranges + pc
-                                    if log is not None:
-                                        out.append(self._log_rule(chain, conds + tuple(c for c in tail if c is not rate),
-                                                                  log, action, comment, span, text))
-                                    out.append(Rule(chain, Match(conds + tail), target, comment, span, text=text))
+                matches = tuple(c for c in (state or _SHORTHAND_STATES.get(alt.name),) if c is not None)
+                dports = alt.dports if alt.dports is not None else to_ports
+                proto_conds = _proto_alternatives(alt, proto_name, family, sports, dports)
+                head_proto = (_proto(proto_name),) if proto_name else ()
+                for ifaces in iface_sets:
+                    for base, ranges in addr_sets:
+                        head = base + ifaces + head_proto + ranges
+                        for pc in proto_conds:
+                            conds = head + pc + matches
+                            if log is not None:
+                                out.append(self._log_rule(chain, conds, log, action, comment, span, text))
+                            if rate is not None:
+                                conds += (rate,)
+                            out.append(Rule(chain, Match(conds), target, comment, span, text=text))
 
     def _target(self, action: str, proto: str | None, family: int, with_tok) -> Target:
         if action == "allow":
@@ -964,6 +993,19 @@ _SHORTHAND_STATES = {
 }
 
 
+def _split_addresses(addrs: tuple) -> tuple[tuple, tuple]:
+    """Base options (-s/-d) first, iprange matches after the protocol, as iptables-save
+    prints them."""
+    if all(a.module is None for a in addrs):
+        return addrs, ()
+    return tuple(a for a in addrs if a.module is None), tuple(a for a in addrs if a.module is not None)
+
+
+@functools.cache
+def _proto(name: str) -> Proto:
+    return Proto(name)
+
+
 def _proto_name(name: str | None, family: int) -> str | None:
     """The protocol as iptables-save prints it (`-p NAME`), or None for every protocol."""
     if name in (None, "loopback", "established", "invalid"):
@@ -973,7 +1015,7 @@ def _proto_name(name: str | None, family: int) -> str | None:
     return name
 
 
-def _proto_alternatives(alt: _ProtoAlt, proto: str | None, family: int, sports) -> list[tuple]:
+def _proto_alternatives(alt: _ProtoAlt, proto: str | None, family: int, sports, dports) -> list[tuple]:
     """The protocol-module conditions (ports or ICMP type) of each rule this protocol
     needs: one rule per ICMP type, and as many multiport rules as the ports need."""
     if alt.icmp is not None:
@@ -982,7 +1024,7 @@ def _proto_alternatives(alt: _ProtoAlt, proto: str | None, family: int, sports) 
         return [() if tc is None else (Icmp(family, tc[0], tc[1], module=module),) for tc in types]
     if proto not in PORT_PROTOCOLS:
         return [()]
-    dports = _any_port(alt.dports)
+    dports = _any_port(dports)
     sports = _any_port(sports)
     both_many = dports is not None and sports is not None and len(dports) > 1 and len(sports) > 1
     s_alts = _port_conds("sport", sports, proto, split=both_many)
@@ -997,7 +1039,10 @@ def _any_port(ranges):
     return ranges
 
 
+@functools.lru_cache(maxsize=65536)
 def _port_conds(field_name: str, ranges, proto: str, split: bool) -> list[tuple]:
+    """The port conditions of each rule: one port or range per tcp/udp match, else
+    multiport matches of at most 15 slots (a range takes two)."""
     if ranges is None:
         return [()]
     if len(ranges) == 1 or split:
@@ -1021,6 +1066,11 @@ def _as_network(lo: int, hi: int, make):
         bits = 32 if make is ipaddress.IPv4Address else 128
         return ipaddress.ip_network((make(lo), bits - size.bit_length() + 1))
     return (make(lo), make(hi))
+
+
+def _first_address(ep: _Endpoint, word: str) -> tuple[Span, str]:
+    first = ep.items()[0]
+    return first.span, f"the {word} `{first.text}`"
 
 
 def _first_token(item):
