@@ -85,7 +85,7 @@ class Probe:
         if self.dport is not None:
             parts.append(f"to port {self.dport}")
         if self.iface_in:
-            parts.append("on lo" if self.iface_in == LOOPBACK else "on an external interface")
+            parts.append("on an external interface" if self.iface_in == EXTERNAL else f"in on {self.iface_in}")
         return " ".join(parts)
 
 
@@ -116,10 +116,10 @@ def _iface(cond: Iface, probe: Probe) -> bool | None:
         return True
     if name is None:
         return None
-    if name == LOOPBACK:
+    if name != EXTERNAL:  # a known name (lo, or one a rule of the chain named)
         if cond.is_wildcard:
-            return LOOPBACK.startswith(cond.name[:-1])
-        return cond.name == LOOPBACK
+            return name.startswith(cond.name[:-1])
+        return cond.name == name
     # The external interface: not lo, not a trusted one, otherwise any name.
     if cond.name == LOOPBACK or cond.name in probe.trusted:
         return False

@@ -12,20 +12,36 @@ from .base import Check, Context
 _REPLY_STATES = frozenset({"ESTABLISHED"})
 
 
-def reply_probes(chain: str, family: int) -> tuple[w.Probe, ...]:
-    """Packets of connections that are already established, as they cross ``chain``."""
+def reply_probes(chain: str, family: int, forwarded: w.Step | None = None) -> tuple[w.Probe, ...]:
+    """Packets of connections that are already established, as they cross ``chain``.
+
+    In FORWARD the reply of a connection that ``forwarded`` let through comes back the
+    other way: in on its output interface, out on its input interface."""
     public = w.PUBLIC_SOURCE[family]
     if chain == "INPUT":
         return (w.Probe(family, proto="tcp", sport=443, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public),
                 w.Probe(family, proto="udp", sport=53, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public))
     if chain == "FORWARD":
-        return (w.Probe(family, proto="tcp", sport=443, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public),)
+        iface_in, iface_out = w.EXTERNAL, None
+        if forwarded is not None:
+            iface_in = _named_interface(forwarded.conds, "out") or w.EXTERNAL
+            iface_out = _named_interface(forwarded.conds, "in")
+        return (w.Probe(family, iface_in=iface_in, iface_out=iface_out, proto="tcp", sport=443,
+                        dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public),)
     return (w.Probe(family, iface_in=None, iface_out=w.EXTERNAL, proto="tcp", dport=w.EPHEMERAL_PORT,
                     states=_REPLY_STATES, dst=public),)
 
 
-def accepts_new_connections(steps: list[w.Step]) -> bool:
-    """Some rule accepts packets other than loopback ones and those of known connections."""
+def _named_interface(conds, field: str) -> str | None:
+    for c in conds:
+        if isinstance(c, Iface) and c.field == field and not c.negated and not c.is_wildcard:
+            return c.name
+    return None
+
+
+def first_new_connection_accept(steps: list[w.Step]) -> w.Step | None:
+    """The first rule accepting packets other than loopback ones and those of known
+    connections, if any."""
     for step in steps:
         if step.target != "ACCEPT":
             continue
@@ -34,8 +50,8 @@ def accepts_new_connections(steps: list[w.Step]) -> bool:
             continue
         if any(isinstance(c, Iface) and not c.negated and c.name == w.LOOPBACK for c in step.conds):
             continue
-        return True
-    return False
+        return step
+    return None
 
 
 class MissingEstablished(Check):
@@ -86,23 +102,19 @@ class MissingEstablished(Check):
 
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         for ruleset in w.rulesets_with_filter(ctx):
+            input_accept = first_new_connection_accept(w.flatten_cached(ctx, ruleset, "INPUT"))
+            forward_accept = first_new_connection_accept(w.flatten_cached(ctx, ruleset, "FORWARD"))
+            # FORWARD and OUTPUT matter only when they pass new connections whose replies
+            # come back through them: forwarded ones, or the ones INPUT accepted.
+            needs = {"INPUT": True, "FORWARD": forward_accept is not None, "OUTPUT": input_accept is not None}
             for chain_name in ("INPUT", "FORWARD", "OUTPUT"):
-                if not self._needs_replies(ctx, ruleset, chain_name):
+                if not needs[chain_name]:
                     continue
-                for probe in reply_probes(chain_name, ruleset.family):
+                for probe in reply_probes(chain_name, ruleset.family, forward_accept):
                     outcome = w.walk_cached(ctx, ruleset, chain_name, probe)
                     if outcome is not None and outcome.kind == "bad":
                         yield self._finding(ctx, chain_name, probe, outcome)
                         break
-
-    @staticmethod
-    def _needs_replies(ctx: Context, ruleset, chain_name: str) -> bool:
-        if chain_name == "INPUT":
-            return True
-        # FORWARD and OUTPUT matter only when they pass new connections whose replies
-        # come back through them: forwarded ones, or the ones INPUT accepted.
-        source = "FORWARD" if chain_name == "FORWARD" else "INPUT"
-        return accepts_new_connections(w.flatten_cached(ctx, ruleset, source))
 
     def _finding(self, ctx: Context, chain_name: str, probe: w.Probe, outcome: w.Outcome) -> Diagnostic:
         family = "IPv6" if probe.family == 6 else "IPv4"

@@ -119,7 +119,8 @@ class RestoreWipesForeignChains(Check):
             listed = "; ".join(f"{s}: {', '.join(chains[s][:4])}" for s in chains)
             what = f" ({listed})" if listed else ""
             yield self.diag(span,
-                            f"this ruleset replaces whole tables on a host where {' and '.join(software)} "
-                            f"manage their own chains{what}: a restore wipes them or brings back a stale copy",
+                            f"restoring this ruleset replaces whole tables, but {' and '.join(software)} "
+                            f"keep their own chains in them{what}: a restore wipes those chains or "
+                            "brings back a stale copy",
                             help="restore with `--noflush` into chains of your own, and leave the "
                                  "foreign chains out of the file")
