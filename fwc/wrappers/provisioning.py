@@ -27,7 +27,7 @@ import gzip
 import re
 import shlex
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any, Iterator
 
@@ -421,15 +421,16 @@ def read_provisioning(source: SourceFile) -> Document:
     except _TooComplex as exc:
         return _unreadable(source, kind, header, str(exc), exc.mark)
     except yaml.MarkedYAMLError as exc:
-        if kind is None:
-            return Document(path, "cloud-config", source, extra={"provisioning": ProvisioningView(None, header, parsed=False)})
+        if kind is None:  # YAML of another kind that does not parse: not ours to judge
+            return Document(path, "cloud-config", source,
+                            extra={"provisioning": ProvisioningView(None, header, parsed=False)})
         mark = exc.problem_mark or exc.context_mark
         return _unreadable(source, kind, header, _yaml_message(exc), mark)
     except yaml.YAMLError as exc:
         return _unreadable(source, kind, header, f"YAML: {exc}", None)
 
     rulesets, diagnostics, comments, files, unmapped = _read_embedded(tree, embedded, source)
-    view = _with_files(view, files, unmapped)
+    view = replace(view, files=tuple(files), unmapped=tuple(unmapped))
     comments.extend(yaml_comments(source, loader.inner_lines))
     comments.sort(key=lambda c: (c.span.line, c.span.col))
     return Document(path, _document_kind(kind), source, rulesets=tuple(rulesets),
@@ -743,7 +744,7 @@ def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
         rulesets.append(read.ruleset)
         diagnostics.extend(read.diagnostics)
         comments.extend(read.comments)
-        files.append(_replace(entry, is_rules=True, family=read.ruleset.family))
+        files.append(replace(entry, is_rules=True, family=read.ruleset.family))
     return rulesets, diagnostics, comments, files, unmapped
 
 
@@ -759,18 +760,6 @@ def _region(entry: WrittenFile) -> Span:
 def _is_unit_or_nft(path: str) -> bool:
     name = PurePosixPath(path).name
     return name.endswith((".nft", ".service", ".socket", ".timer")) or name == "nftables.conf"
-
-
-def _replace(entry: WrittenFile, **changes) -> WrittenFile:
-    from dataclasses import replace
-
-    return replace(entry, **changes)
-
-
-def _with_files(view: ProvisioningView, files: list[WrittenFile], unmapped: list[Span]) -> ProvisioningView:
-    from dataclasses import replace
-
-    return replace(view, files=tuple(files), unmapped=tuple(unmapped))
 
 
 def _linemap(tree: _Tree, e: _Embedded, source: SourceFile) -> LineMap:
