@@ -25,7 +25,7 @@ class MalformedDirective(Check):
         *filter
         :INPUT ACCEPT [0:0]
         # fwc: ignore FW302 -- missing the = sign
-        -A INPUT -i eth0 -j ACCEPT
+        -A INPUT -j ACCEPT
         COMMIT
 
     Use instead
@@ -33,7 +33,7 @@ class MalformedDirective(Check):
         *filter
         :INPUT ACCEPT [0:0]
         # fwc: ignore=FW302 -- lab host on an isolated network
-        -A INPUT -i eth0 -j ACCEPT
+        -A INPUT -j ACCEPT
         COMMIT
     """
 
