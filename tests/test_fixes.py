@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fwc.cli import main
@@ -137,3 +139,37 @@ def test_fix_and_diff_on_a_clean_file_change_nothing(tmp_path, capsys, flag):
     path.write_text(clean)
     assert lint(path, flag) == 0
     assert path.read_text() == clean
+
+
+# --------------------------------------------------------------------------- real files
+
+_STATE = re.compile(r"(?<!\S)(?:-m|--match)\s+state\s+(!\s+)?--state\s+(\S+)(?!\S)")
+
+
+def _as_conntrack(line: str) -> str:
+    if line.lstrip().startswith("#"):
+        return line  # a commented-out rule is not a rule
+    return _STATE.sub(lambda m: f"-m conntrack {'! ' if m.group(1) else ''}--ctstate {m.group(2)}", line)
+
+
+def test_fix_on_real_rules_files_changes_only_state_matches(shared_corpus, tmp_path, capsys):
+    """Real iptables-save files with `-m state`: --fix rewrites exactly those matches,
+    leaves every other line alone, lints clean of FW401, and a second run is a no-op."""
+    found = sorted((p for p in (shared_corpus / "real").iterdir()
+                    if p.is_file() and "-m state" in p.read_text(errors="replace")),
+                   key=lambda p: p.stat().st_size)[:8]
+    assert found, "the corpus has no file with -m state"
+    originals = {}
+    for p in found:
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+        originals[p.name] = p.read_text(errors="replace")
+    files = [str(tmp_path / name) for name in originals]
+    lint("--fix", "--select", "FW401", *files)
+    for name, before in originals.items():
+        after = (tmp_path / name).read_text()
+        assert after.splitlines() == [_as_conntrack(line) for line in before.splitlines()], name
+        assert after != before, name
+    capsys.readouterr()
+    assert lint("--select", "FW401", *files) == 0
+    assert lint("--diff", *files) == 0
+    assert capsys.readouterr().out == ""
