@@ -56,8 +56,9 @@ def test_seed_embedded_rules_errors_point_at_yaml_lines():
     for d in errors:
         assert first_rule_line <= d.span.line <= last_rule_line + 1, d
         assert d.span.col >= 7, d  # the block is indented by six spaces
-    # The first line of the block is where the missing *filter would have to go.
-    assert (first_rule_line, 7) in [(d.span.line, d.span.col) for d in errors]
+    # Without *filter every chain and rule line is outside a table (FW003), each reported
+    # at its own YAML line, at the block's indentation.
+    assert codes_at(errors, "FW003") == [(n, 7) for n in range(first_rule_line, last_rule_line + 1)]
 
 
 def test_seed_ruleset_is_read_with_yaml_spans():
@@ -313,3 +314,14 @@ def test_compiled_provisioning_file_reads_back(tmp_path, capsys, target, name):
             assert line[rule.span.col - 1:].startswith(f"-A {chain.name} "), (rule.span, line)
     found = lint_path(name, text=text).diagnostics
     assert [d for d in found if d.code.startswith(("FW0", "FW5"))] == []
+
+
+def test_seed_fix_quotes_permissions_and_nothing_else(tmp_path, capsys):
+    from fwc.cli import main
+
+    path = tmp_path / "user-data"
+    path.write_text(SEED.read_text())
+    main(["lint", "--fix", "--format", "concise", str(path)])
+    out = capsys.readouterr().out
+    assert path.read_text() == SEED.read_text().replace("permissions: 0644", "permissions: '0644'")
+    assert "FW502" not in out and "FW003" in out  # the missing *filter is not a safe fix
