@@ -325,3 +325,20 @@ def test_seed_fix_quotes_permissions_and_nothing_else(tmp_path, capsys):
     out = capsys.readouterr().out
     assert path.read_text() == SEED.read_text().replace("permissions: 0644", "permissions: '0644'")
     assert "FW502" not in out and "FW003" in out  # the missing *filter is not a safe fix
+
+
+@pytest.mark.parametrize("name,text", [
+    (".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: x\n        entry: x\n"),
+    ("docker-compose.yml", "services:\n  redis:\n    image: redis\n    ports: ['6379:6379']\n"),
+    ("chart/templates/svc.yaml", "metadata:\n  name: {{ .Release.Name }}\n  labels: {{- toYaml . | nindent 4 }}\n"),
+    (".github/workflows/ci.yml", "on: [push]\njobs:\n  t:\n    runs-on: ubuntu-latest\n"),
+    ("user-data", "#cloud-config\npackages: [vim]\n"),
+])
+def test_yaml_that_embeds_no_rules_passes_the_linter(tmp_path, capsys, name, text):
+    from fwc.cli import main
+
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    assert main(["lint", "--format", "concise", str(path)]) == 0
+    assert capsys.readouterr().out == ""
