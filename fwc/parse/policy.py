@@ -334,8 +334,6 @@ class _Loader:
 
     def _service(self, s: ServiceStmt) -> None:
         name = self._check_name(s.name, "service")
-        if name in ("tcp", "udp", "sctp", "udplite", "icmp", "icmpv6", "esp", "ah", "gre", "all"):
-            raise self.problem("FW001", self.span(s.name), f"`{name}` is a protocol, not a service name")
         known = self.services.get(name)
         if known is not None:
             raise self.problem("FW001", self.span(s.name), f"service `{name}` is already defined at {known.span}",
@@ -749,13 +747,7 @@ class _Loader:
             raise self._bad_address(whole, span, exc) from None
 
     def _bad_address(self, text: str, span: Span, exc: Exception) -> _Problem:
-        reason = str(exc)
-        for prefix in ("'" + text + "' does not appear to be an IPv4 or IPv6 network",
-                       "'" + text + "' does not appear to be an IPv4 or IPv6 address"):
-            if reason.startswith(prefix):
-                reason = ""
-        detail = f" ({reason})" if reason else ""
-        return self.problem("FW008", span, f"`{text}` is not a valid address, network or range{detail}",
+        return self.problem("FW008", span, f"`{text}` is not a valid address, network or range ({_why_bad_address(text)})",
                             help="write an address (10.0.0.1), a network (10.0.0.0/8) or a range (10.0.0.1-10.0.0.9)")
 
     # ------------------------------------------------------------------ families
@@ -1066,6 +1058,22 @@ def _as_network(lo: int, hi: int, make):
         bits = 32 if make is ipaddress.IPv4Address else 128
         return ipaddress.ip_network((make(lo), bits - size.bit_length() + 1))
     return (make(lo), make(hi))
+
+
+def _why_bad_address(text: str) -> str:
+    """What is wrong with an address, network or range that ipaddress refused."""
+    for part in text.split("-", 1):
+        address, _, prefix = part.partition("/")
+        kind = ipaddress.IPv6Address if ":" in address else ipaddress.IPv4Address
+        try:
+            parsed = kind(address)
+        except ValueError as exc:
+            return str(exc).replace("Expected 4 octets", "an IPv4 address has 4 numbers")
+        if prefix:
+            bits = 32 if parsed.version == 4 else 128
+            if not prefix.isdigit() or int(prefix) > bits:
+                return f"prefix length /{prefix} is more than {bits}, the size of an IPv{parsed.version} address"
+    return "not an address"
 
 
 def _first_address(ep: _Endpoint, word: str) -> tuple[Span, str]:

@@ -594,13 +594,15 @@ def _found(token: Token) -> str:
     return f"`{token.value}`"
 
 
-def _expected_groups(expected: set[str], prev: Token | None) -> list[str]:
+def _expected_groups(expected: set[str], prev: Token | None, open_braces: int = 0) -> list[str]:
     """Describe what the parser could accept, most likely intent first."""
     exp = set(expected)
     groups: list[str] = []
-    if "RBRACE" in exp:
-        groups.append("`}` to close the list")
-        exp.discard("RBRACE")
+    if open_braces > 0:  # inside braces only the list can go on (LALR merges states)
+        exp &= {"RBRACE", "COMMA", "MINUS", "SLASH"}
+        if "RBRACE" in exp:
+            groups.append("`}` to close the list")
+    exp.discard("RBRACE")
     prev_type = prev.type if prev is not None else None
     prev_kw = prev.value if prev is not None else None
     if "NUMBER" in exp and prev_type in PORT_PROTOS + ("PORT",) or prev_kw == "port":
@@ -684,7 +686,11 @@ def describe_error(text: str, exc: UnexpectedInput) -> SyntaxProblem:
             return SyntaxProblem(line, col, length,
                                  f"unexpected `{token.value}` after `{prev.value}`: did you mean `{guess}`?",
                                  "keywords are lower case" if guess == token.value.lower() else None)
-    groups = _expected_groups(expected, prev)
+    open_braces = sum(t.type == "LBRACE" for t in before) - sum(t.type == "RBRACE" for t in before)
+    if "COMMA" in expected and token.type == prev.type and token.type in ("ADDR", "NUMBER", "NAME", "VAR"):
+        return SyntaxProblem(line, col, length, f"expected `,` between `{prev.value}` and `{token.value}`",
+                             "items of a list are separated by commas")
+    groups = _expected_groups(expected, prev, open_braces)
     message = f"expected {groups[0]} after `{prev.value}`, found {_found(token)}" if groups else \
         f"unexpected {_found(token)} after `{prev.value}`"
     help_text = f"also possible here: {_join(groups[1:])}" if len(groups) > 1 else None
