@@ -384,8 +384,10 @@ class _Loader:
             raise self.problem("FW001", self.stmt_span(), "`raw` needs the rules-save reader, which is not installed") from None
         line = unquote(r.line)
         span = self.span(r.line)
+        # The reader's columns count from the first character inside the quotes.
+        inner = Span(span.path, span.line, span.col + 1, span.end_line, max(span.end_col - 1, span.col + 1))
         families = (4 if r.family.value == "ipv4" else 6,) if r.family is not None else FAMILIES
-        results = {f: parse_rule(line, family=f, table="filter", span=span, path=self.path) for f in families}
+        results = {f: parse_rule(line, family=f, table="filter", span=inner, path=self.path) for f in families}
         good = {f: rule for f, (rule, diags) in results.items()
                 if rule is not None and not any(d.severity is Severity.ERROR for d in diags)}
         if not good:
