@@ -328,7 +328,7 @@ def _rule(rule: Rule, family: int, names, out: _Output, source_name) -> list[Nft
     line = rule.span.line if rule.span else 0
     foldable = (rule.target is not None and rule.target.name in FOLDABLE_VERDICTS
                 and not rule.target.goto)
-    variants = _split_either_port(rule, foldable)
+    variants = _split_either_port(rule)
     result = []
     for match in variants:
         stmts, shareable, stateful = _conds(match, family, out, rule)
@@ -338,23 +338,26 @@ def _rule(rule: Rule, family: int, names, out: _Output, source_name) -> list[Nft
     return result
 
 
-def _split_either_port(rule: Rule, terminal: bool) -> list[Match]:
-    """multiport ``--ports`` matches either side; nft has no "or" inside a rule, so a
-    verdict rule becomes one rule per side (the first that matches decides, as before)."""
+def _split_either_port(rule: Rule) -> list[Match]:
+    """multiport ``--ports`` matches either side; nft has no "or" inside a rule, so the
+    rule becomes two with disjoint matches (source port in the list; source port not in
+    it and destination port in it): every packet meets the target at most once, as before,
+    whatever the target. Only a rate limit cannot be split (it would get two buckets)."""
     either = [c for c in rule.match if isinstance(c, Ports) and c.field == "ports"
               and not c.negated]
     if not either:
         return [rule.match]
-    if not terminal or any(isinstance(c, Rate) for c in rule.match):
-        raise _Refused("`--ports` (either source or destination port) on a rule that "
-                       "does not end in a verdict", either[0].span,
+    if any(isinstance(c, Rate) for c in rule.match):
+        raise _Refused("`--ports` (either source or destination port) with a rate limit",
+                       either[0].span,
                        help="split it into a `from ... port` rule and a `port` rule")
     cond = either[0]
-    sides = []
-    for side in ("sport", "dport"):
-        conds = tuple(replace(c, field=side) if c is cond else c for c in rule.match)
-        sides.append(Match(conds))
-    return sides
+    sport = replace(cond, field="sport")
+    not_sport = replace(cond, field="sport", negated=True)
+    dport = replace(cond, field="dport")
+    first = tuple(sport if c is cond else c for c in rule.match)
+    second = tuple(x for c in rule.match for x in ((not_sport, dport) if c is cond else (c,)))
+    return [Match(first), Match(second)]
 
 
 def _conds(match: Match, family: int, out: _Output, rule: Rule):
@@ -404,9 +407,10 @@ def _conds(match: Match, family: int, out: _Output, rule: Rule):
 
 
 def _implied_protocol(match: Match) -> bool:
-    """``tcp dport``/``tcp flags``/``icmp type`` already restrict the protocol."""
+    """``tcp dport``/``tcp flags``/``icmp type`` (``!=`` too) already restrict the protocol:
+    nft adds the ``meta l4proto`` dependency itself."""
     return any(isinstance(c, (Ports, TcpFlags)) for c in match) or any(
-        isinstance(c, Icmp) and c.type is not None and not c.negated for c in match)
+        isinstance(c, Icmp) and c.type is not None for c in match)
 
 
 def _proto_name(cond: Proto) -> str:
@@ -504,8 +508,8 @@ def _icmp(cond: Icmp, has_proto: bool) -> list:
         if cond.negated:
             raise _Refused("`! --icmp-type any` matches no packet", cond.span)
         return [] if has_proto else [f"meta l4proto {ICMP_PROTO[version]}"]
-    if cond.negated and cond.code is not None:
-        raise _Refused(f"a negated ICMP type/code pair ({cond.type}/{cond.code})", cond.span)
+    if cond.negated and cond.code is not None:  # not (this type and this code)
+        return [f"{keyword} type . {keyword} code != {{ {cond.type} . {cond.code} }}"]
     type_text = ICMP_TYPES[version].get(cond.type, str(cond.type))
     if cond.code is None:
         return [SetMatch(f"{keyword} type", (type_text,), cond.negated, "icmp")]

@@ -172,8 +172,23 @@ def test_tcp_flags_fragments_state_negation_and_either_port():
         "meta nfproto ipv4 ip frag-off & 0x1fff != 0 drop",
         "meta nfproto ipv4 ct state != { new, invalid } drop",
         "meta nfproto ipv4 udp sport 53 accept",
-        "meta nfproto ipv4 udp dport 53 accept",
+        "meta nfproto ipv4 udp sport != 53 udp dport 53 accept",
     ]
+
+
+def test_either_port_split_is_disjoint_so_a_log_rule_logs_once():
+    v4 = [rule("INPUT", Proto("tcp"), Ports("ports", ((80, 80), (443, 443)), module="multiport"),
+               target="LOG", args=("--log-prefix", "web: "))]
+    assert chain_body(both(v4, v4)) == [
+        'tcp sport { 80, 443 } log prefix "web: "',
+        'tcp sport != { 80, 443 } tcp dport { 80, 443 } log prefix "web: "',
+    ]
+
+
+def test_negated_icmp_type_and_code_is_a_concatenation():
+    v4 = [rule("INPUT", Proto("icmp"), Icmp(4, 3, 4, negated=True), target="DROP")]
+    assert chain_body(both(v4, [])) == [
+        "meta nfproto ipv4 icmp type . icmp code != { 3 . 4 } drop"]
 
 
 def test_user_chains_jump_goto_and_lower_case_names_are_prefixed():

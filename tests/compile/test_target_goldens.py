@@ -68,7 +68,7 @@ def test_target_output_matches_golden(case, name, capsys, monkeypatch):
 
 def test_nft_refusal_points_at_the_raw_rule():
     err = (HERE / "targets-raw-recent" / "nftables.nft.stderr").read_text(encoding="utf-8")
-    assert err.startswith("policy.fw:9:41: FW015 the nftables output cannot express the "
+    assert err.startswith("policy.fw:9:42: FW015 the nftables output cannot express the "
                           "`-m recent` match")
     assert (HERE / "targets-raw-recent" / "fcos.bu.stderr").read_text(encoding="utf-8") == err
     assert (HERE / "targets-raw-recent" / "flatcar.bu").exists()  # iptables can say it
