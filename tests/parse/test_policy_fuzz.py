@@ -1,0 +1,119 @@
+"""Property tests: no input makes the policy front end raise; statements parsed from the
+shape cache equal a fresh parse; what it produces renders and reads back unchanged."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fwc.backends.iptables_restore import render
+from fwc.parse import policy_syntax
+from fwc.parse.policy import load_policy
+from fwc.parse.rules_save import read_rules
+
+WORDS = ["allow", "deny", "drop", "reject", "policy", "input", "forward", "output", "accept",
+         "define", "service", "include", "raw", "filter", "in", "out", "on", "ipv4", "ipv6",
+         "tcp", "udp", "sctp", "icmp", "icmpv6", "esp", "all", "ssh", "dns", "https", "from", "to",
+         "port", "not", "any", "state", "new", "established", "invalid", "loopback", "limit",
+         "burst", "per", "source", "log", "level", "info", "with", "tcp-reset", "comment",
+         "essential", "echo-request", "eth0", "lo", "$x", "$web", "22", "80", "8000-8100",
+         "65536", "3/4", "6/minute", "10.0.0.0/8", "10.0.0.1/8", "10.0.0.1-10.0.0.9",
+         "2001:db8::/32", "::1", "{", "}", ",", "=", "-", "/", '"x"', '"', "#", "\n", "  "]
+
+settings_ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_never_raises(text: str) -> None:
+    result = load_policy("fuzz.fw", text=text)
+    for d in result.diagnostics:
+        assert d.span.line >= 1 and d.span.col >= 1, d
+        assert d.message
+    assert sorted(result.rulesets) == [4, 6]
+
+
+@settings_
+@given(st.text())
+def test_arbitrary_text_never_raises(text):
+    check_never_raises(text)
+
+
+@settings_
+@given(st.lists(st.sampled_from(WORDS), max_size=25).map(" ".join))
+def test_word_salad_never_raises(text):
+    check_never_raises("define x = 10.0.0.1\ndefine web = 80\n" + text)
+
+
+# --------------------------------------------------------------------------- valid statements
+
+ports = st.lists(st.sampled_from(["22", "80", "443", "1000-2000", "$web"]), min_size=1, max_size=20, unique=True).map(", ".join)
+addrs = st.lists(st.sampled_from(["10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "any", "$net",
+                                  "10.1.1.1-10.1.1.9", "fe80::1"]), min_size=1, max_size=3, unique=True)
+
+
+@st.composite
+def statements(draw):
+    parts = [draw(st.sampled_from(["allow", "deny", "drop", "reject"]))]
+    parts.append(draw(st.sampled_from(["", "in", "out", "in on eth0", "out on eth1", "forward in on eth0 out on eth+"])))
+    parts.append(draw(st.sampled_from(["", "ipv4", "ipv6"])))
+    what = draw(st.sampled_from(["", "tcp", "udp", "icmp", "icmpv6", "ssh", "dns", "http, https", "esp", "47"]))
+    parts.append(what)
+    if what in ("tcp", "udp") and draw(st.booleans()):
+        parts.append(draw(ports))
+    if what == "icmp":
+        parts.append(draw(st.sampled_from(["", "echo-request", "3/4", "essential"])))
+    if what == "icmpv6":
+        parts.append(draw(st.sampled_from(["", "neighbor-solicitation", "essential"])))
+    for side in ("from", "to"):
+        if draw(st.booleans()):
+            items = draw(addrs)
+            neg = "not " if draw(st.booleans()) else ""
+            listed = items[0] if len(items) == 1 else "{" + ", ".join(items) + "}"
+            parts.append(f"{side} {neg}{listed}")
+            if what in ("tcp", "udp") and side == "from" and draw(st.booleans()):
+                parts.append("port 1024-65535")
+    options = draw(st.lists(st.sampled_from(["state new", "limit", 'log "x: " level debug', 'comment "c \\"q\\""']),
+                            unique=True, max_size=3))
+    limits = ["limit 5/second burst 9", "limit 1/minute per source"]
+    parts += [draw(st.sampled_from(limits)) if o == "limit" else o for o in options]
+    return " ".join(p for p in parts if p)
+
+
+PRELUDE = "define web = 8080, 9000-9100\ndefine net = 10.2.0.0/16, 2001:db8:2::/48\n"
+
+
+@settings_
+@given(st.lists(statements(), min_size=1, max_size=6))
+def test_generated_policies_load_render_and_read_back(lines):
+    text = PRELUDE + "\n".join(lines) + "\n"
+    result = load_policy("gen.fw", text=text)
+    for d in result.diagnostics:  # only value errors the generator can produce on purpose
+        assert d.code in ("FW007", "FW008", "FW011"), (d.code, d.message, text)
+    for family, ruleset in result.rulesets.items():
+        rendered = render(ruleset, source_name="gen.fw")
+        back = read_rules(rendered, "gen.rules", family=family)
+        assert back.diagnostics == [], (rendered, back.diagnostics)
+        assert [r for _, _, r in back.ruleset.rules()] == [r for _, _, r in ruleset.rules()]
+
+
+@settings_
+@given(statements())
+def test_shape_cache_gives_the_same_tree_as_a_fresh_parse(line):
+    cached = policy_syntax.parse_statement(line)
+    saved = dict(policy_syntax._SHAPES)
+    policy_syntax._SHAPES.clear()
+    try:
+        fresh = policy_syntax.parse_statement(line)
+    finally:
+        policy_syntax._SHAPES.update(saved)
+    assert _plain(cached) == _plain(fresh)
+
+
+def _plain(node):
+    """A tree as nested plain values (tokens as (type, value, line, column))."""
+    if hasattr(node, "__dataclass_fields__"):
+        return (type(node).__name__,) + tuple(_plain(getattr(node, f)) for f in node.__dataclass_fields__)
+    if isinstance(node, (list, tuple)):
+        return tuple(_plain(x) for x in node)
+    if hasattr(node, "type") and hasattr(node, "value"):
+        return (node.type, str(node.value), node.line, node.column, node.end_column)
+    return node
