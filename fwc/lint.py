@@ -36,7 +36,13 @@ def lint_document(doc: Document, config: Config | None = None) -> list[Diagnosti
     config = config or Config()
     registry = load_checks()
     found, crashes = run_checks(doc, config, registry)
-    kept, directive_findings = suppress.apply(doc, found, registry, enabled=config.is_enabled_for)
+    crashed = {d.code for d in crashes}
+
+    def could_report(code: str, path: str) -> bool:
+        # A directive for a check that crashed or is turned off cannot be judged unused.
+        return code not in crashed and config.is_enabled_for(code, path)
+
+    kept, directive_findings = suppress.apply(doc, found, registry, enabled=could_report)
     result = config.apply(kept + directive_findings) + crashes
     return sort_diagnostics(result)
 

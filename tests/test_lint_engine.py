@@ -86,3 +86,11 @@ def test_severity_override_and_exit_code():
         louder = lint_document(document(TEXT), only_test_checks(severity={"FW986": Severity.ERROR}))
         assert louder[0].severity is Severity.ERROR
         assert exit_code(louder, Severity.ERROR) == 1
+
+
+def test_directive_for_a_crashed_check_is_not_reported_unused():
+    text = TEXT.replace("-A INPUT -j ACCEPT", "# fwc: ignore=FW985,FW986\n-A INPUT -j ACCEPT")
+    with registered(("FW985", _boom), ("FW986", [])):
+        found = lint_document(document(text), only_test_checks())
+    assert [(d.code, d.span.line, d.span.col) for d in found] == [
+        ("FW985", 1, 1), ("FW900", 3, 21)]

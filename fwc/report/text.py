@@ -37,13 +37,15 @@ def finding(d, sources) -> list[Text]:
     head.append(f" [{sev}] ", style=_SEVERITY_STYLE[sev])
     head.append(d.message)
     out = [head]
-    out += excerpt(s, sources.get(s.path), _SEVERITY_STYLE[sev])
+    # One gutter width for the finding and its related lines, so the bars line up.
+    width = len(str(max([s.line, *(r.span.line for r in d.related)])))
+    out += excerpt(s, sources.get(s.path), _SEVERITY_STYLE[sev], width)
     for r in d.related:
         rs = r.span
         note = Text("  note: ", style="bold blue")
         note.append(f"{rs.path}:{rs.line}:{rs.col}: {r.message}")
         out.append(note)
-        out += excerpt(rs, sources.get(rs.path), "bold blue")
+        out += excerpt(rs, sources.get(rs.path), "bold blue", width)
     if d.help:
         out.append(Text("  help: ", style="bold green") + Text(d.help))
     if d.witness:
@@ -54,18 +56,18 @@ def finding(d, sources) -> list[Text]:
     return out
 
 
-def excerpt(span, source, style: str) -> list[Text]:
+def excerpt(span, source, style: str, width: int = 0) -> list[Text]:
     """The span's first line and a caret under it (tabs shown as one space each)."""
     if source is None or not 1 <= span.line <= len(source.lines):
         return []
     text = source.line(span.line).replace("\t", " ")
     start = max(span.col, 1)
     end = span.end_col if span.end_line == span.line else len(text) + 1
-    width = max(end - start, 1)
-    number = str(span.line)
+    carets = max(end - start, 1)
+    number = str(span.line).rjust(width)
     gutter = " " * len(number)
     code = Text(f"  {number} | ", style="dim") + Text(text)
-    caret = Text(f"  {gutter} | ", style="dim") + Text(" " * (start - 1) + "^" * width, style=style)
+    caret = Text(f"  {gutter} | ", style="dim") + Text(" " * (start - 1) + "^" * carets, style=style)
     return [code, caret]
 
 
