@@ -342,3 +342,40 @@ def test_yaml_that_embeds_no_rules_passes_the_linter(tmp_path, capsys, name, tex
     path.write_text(text)
     assert main(["lint", "--format", "concise", str(path)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_butane_local_file_findings_point_at_that_file(tmp_path):
+    rules = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n"
+    (tmp_path / "rules-save").write_text(rules)
+    config = tmp_path / "config.bu"
+    config.write_text("variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n"
+                      "    - path: /var/lib/iptables/rules-save\n      contents:\n        local: rules-save\n"
+                      "systemd:\n  units:\n    - name: iptables-restore.service\n      enabled: true\n")
+    doc = read_provisioning(SourceFile.read(config))
+    (bad,) = [d for d in doc.diagnostics if d.code == "FW008"]
+    assert (bad.span.path, bad.span.line, bad.span.col) == (str(tmp_path / "rules-save"), *position_of(rules, "99999"))
+    assert doc.source_for(bad.span.path).line(3).startswith("-A INPUT")
+    assert not [d for d in lint_path(config).diagnostics if d.code.startswith("FW5")]
+
+
+@pytest.mark.parametrize("url", [
+    "data:,%2Afilter%0A%3AINPUT%20DROP%20%5B0%3A0%5D%0A-A%20INPUT%20-p%20tcp%20--dport%2099999%20-j%20ACCEPT%0ACOMMIT%0A",
+    "data:;base64," + base64.b64encode(
+        b"*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n").decode(),
+])
+def test_butane_data_url_is_decoded_and_mapped_to_its_key(url):
+    text = ("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/sysconfig/iptables\n"
+            f"      contents:\n        source: \"{url}\"\n")
+    doc = read(text, "config.bu")
+    (bad,) = [d for d in doc.diagnostics if d.code == "FW008"]
+    assert (bad.span.line, bad.span.col) == position_of(text, "source")
+
+
+def test_butane_gzip_data_url():
+    import gzip
+
+    payload = base64.b64encode(gzip.compress(b"*filter\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n")).decode()
+    text = ("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/sysconfig/iptables\n"
+            f"      contents:\n        compression: gzip\n        source: data:;base64,{payload}\n")
+    doc = read(text, "config.bu")
+    assert [d.code for d in doc.diagnostics if d.code == "FW008"] == ["FW008"]

@@ -429,12 +429,12 @@ def read_provisioning(source: SourceFile) -> Document:
     except yaml.YAMLError as exc:
         return _unreadable(source, kind, header, f"YAML: {exc}", None)
 
-    rulesets, diagnostics, comments, files, unmapped = _read_embedded(tree, embedded, source)
+    rulesets, diagnostics, comments, files, unmapped, sources = _read_embedded(tree, embedded, source)
     view = replace(view, files=tuple(files), unmapped=tuple(unmapped))
     comments.extend(yaml_comments(source, loader.inner_lines))
     comments.sort(key=lambda c: (c.span.line, c.span.col))
     return Document(path, _document_kind(kind), source, rulesets=tuple(rulesets),
-                    diagnostics=tuple(diagnostics), comments=tuple(comments),
+                    diagnostics=tuple(diagnostics), comments=tuple(comments), sources=sources,
                     extra={"provisioning": view})
 
 
@@ -463,6 +463,7 @@ class _Embedded:
     entry: WrittenFile
     node: yaml.Node | None  # the content scalar node
     encoded: bool  # content was decoded (base64/gzip/data URL): no line mapping
+    local: SourceFile | None = None  # Butane contents.local: the rules live in that file
 
 
 def _build_view(tree: _Tree, root: yaml.Node | None, kind: str | None,
@@ -543,36 +544,48 @@ def _butane_file(tree: _Tree, item: yaml.Node) -> _Embedded:
     path_key, path = tree.get(item, "path")
     mode_key, mode = tree.get(item, "mode")
     contents = tree.get(item, "contents")[1]
-    inline_key, inline = tree.get(contents, "inline")
     compression = (tree.text_of(tree.get(contents, "compression")[1]) or "").strip().lower()
-    encoded = False
-    if inline is not None:
-        content_scalar = tree.scalar(inline, inline_key)
-        text = content_scalar.text if content_scalar else None
-        node = inline
+    local = None
+    for key in ("inline", "local", "source"):
+        content_key, node = tree.get(contents, key)
+        if node is not None:
+            break
+    content_scalar = tree.scalar(node, content_key)
+    if content_scalar is None:
+        text = None
+    elif key == "inline":
+        text = content_scalar.text
+    elif key == "local":
+        local = _local_file(tree.path, content_scalar.text)
+        text = local.text if local else None
     else:
-        source_key, source = tree.get(contents, "source")
-        content_scalar = tree.scalar(source, source_key)
-        text = _data_url(content_scalar.text) if content_scalar else None
-        node, encoded = source, True
-    if compression and text is not None:
-        text, encoded = _decode(text.encode("latin-1", errors="replace"), "gzip"), True
+        data = _data_url(content_scalar.text)
+        text = _decode(data, "gzip" if compression else "") if data is not None else None
     entry = WrittenFile(tree.scalar(path, path_key), tree.scalar(mode, mode_key), content_scalar,
                         text, tree.span(item))
-    return _Embedded(entry, node, encoded)
+    return _Embedded(entry, node, encoded=key != "inline", local=local)
 
 
-def _data_url(url: str) -> str | None:
-    """The text of a ``data:`` URL (Ignition/Butane ``contents.source``)."""
+def _local_file(butane_path: str, name: str) -> SourceFile | None:
+    """``contents.local``: a file beside the Butane config (``butane --files-dir``)."""
+    candidate = PurePosixPath(butane_path).parent / name
+    try:
+        return SourceFile.read(str(candidate))
+    except OSError:
+        return None
+
+
+def _data_url(url: str) -> bytes | None:
+    """The bytes of a ``data:`` URL (Ignition/Butane ``contents.source``)."""
     if not url.startswith("data:") or "," not in url:
         return None
     meta, payload = url[5:].split(",", 1)
     if meta.endswith(";base64"):
         try:
-            return base64.b64decode(payload).decode("utf-8", errors="replace")
+            return base64.b64decode(payload)
         except (binascii.Error, ValueError):
             return None
-    return urllib.parse.unquote(payload)
+    return urllib.parse.unquote_to_bytes(payload)
 
 
 # --------------------------------------------------------------------------- loaders
@@ -728,6 +741,7 @@ def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
     comments: list[Comment] = []
     files: list[WrittenFile] = []
     unmapped: list[Span] = []
+    sources: dict[str, SourceFile] = {}
     for e in embedded:
         entry = e.entry
         by_path, family = rules_family_for_path(entry.target or "")
@@ -737,15 +751,19 @@ def _read_embedded(tree: _Tree, embedded: list[_Embedded], source: SourceFile):
             continue
         from ..parse.rules_save import read_rules
 
-        linemap = _linemap(tree, e, source)
-        if isinstance(linemap, FixedLineMap):
-            unmapped.append(_region(entry))
-        read = read_rules(text, source.path, family=family, linemap=linemap)
+        if e.local is not None:  # findings point at the local file itself
+            sources[e.local.path] = e.local
+            read = read_rules(text, e.local.path, family=family)
+        else:
+            linemap = _linemap(tree, e, source)
+            if isinstance(linemap, FixedLineMap):
+                unmapped.append(_region(entry))
+            read = read_rules(text, source.path, family=family, linemap=linemap)
         rulesets.append(read.ruleset)
         diagnostics.extend(read.diagnostics)
         comments.extend(read.comments)
         files.append(replace(entry, is_rules=True, family=read.ruleset.family))
-    return rulesets, diagnostics, comments, files, unmapped
+    return rulesets, diagnostics, comments, files, unmapped, sources
 
 
 def _region(entry: WrittenFile) -> Span:
