@@ -18,7 +18,8 @@ class EmbeddedRules(Check):
         by its content (``*filter``, ``:CHAIN POLICY``, ``-A`` lines). Every finding
         points at the line and column of the YAML file: for a literal block
         (``content: |``) the line of the rule itself, for any other style (quoted,
-        folded, base64 or gzip encoded) the ``content`` key.
+        folded, base64 or gzip encoded, a ``data:`` URL) the ``content`` key. A Butane
+        ``contents.local`` file is read where it is, and its findings point into it.
 
     Why is this bad?
         It is not: this is how the other findings reach you. A rules file embedded in
