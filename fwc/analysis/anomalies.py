@@ -22,13 +22,15 @@ finding).
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..model import Chain, Rule, Ruleset, Table
+from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule,
+                     Ruleset, State, Table, TcpFlags)
 from . import intervals as iv
 from . import space as sp
-from .chains import CONTINUE, JUMP, _space, target_kind
-from .compile import is_opaque
+from .chains import CONTINUE, JUMP, _lowered, target_kind
 
 MAX_PAIRS_PER_RULE = 64
 MAX_RELATED = 10
@@ -118,10 +120,24 @@ class _CoverIndex:
 
 def analyse_ruleset(ruleset: Ruleset) -> list[Anomaly]:
     out: list[Anomaly] = []
-    for table in ruleset.tables:
-        for chain in table.chains:
-            out.extend(analyse_chain(table, chain, ruleset.family))
+    with no_gc_pauses():
+        for table in ruleset.tables:
+            for chain in table.chains:
+                out.extend(analyse_chain(table, chain, ruleset.family))
     return out
+
+
+@contextmanager
+def no_gc_pauses():
+    """Suspend the cyclic garbage collector: the analysis makes no cycles, and with a
+    100k-rule model in memory every full collection walks millions of objects."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
@@ -129,24 +145,41 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
     index = _CoverIndex(family)
     full = sp.universe(family).full
     seen: dict[tuple, RuleRef] = {}
+    unlowered: dict = {}  # target -> [(index, rule)] skipped so far, for FW203
+    lowered_targets: set = set()  # targets with a rule in ``seen``
     catch_all: RuleRef | None = None
+    last = len(chain.rules)
     for i, rule in enumerate(chain.rules, 1):
-        ref = RuleRef(table, chain, i, rule)
         if catch_all is not None:
-            out.append(Anomaly(AFTER_CATCH_ALL, ref, [catch_all]))
+            out.append(Anomaly(AFTER_CATCH_ALL, RuleRef(table, chain, i, rule), [catch_all]))
             continue
-        key = (rule.match, rule.target)
+        kind = target_kind(rule, table)
+        terminal = kind not in (CONTINUE, JUMP)
+        earlier = unlowered.pop(rule.target, None)
+        for j, other in earlier or ():
+            other_space, other_opaque = _lowered(other.match, family)
+            seen.setdefault(_dup_key(other, other_space, other_opaque),
+                            RuleRef(table, chain, j, other))
+        # Lowering every rule is the dominant cost on 100k-rule dumps: skip it when no
+        # finding can come of it (no earlier rule to compare with, no later rule to
+        # cover, no earlier rule with this target, conditions that cannot contradict).
+        if not (earlier or rule.target in lowered_targets or index.count
+                or (terminal and i < last) or _may_contradict(rule.match)):
+            unlowered.setdefault(rule.target, []).append((i, rule))
+            continue
+        ref = RuleRef(table, chain, i, rule)
+        space, opaque = _lowered(rule.match, family)
+        # Same packets, same unmodelled conditions, same target: the same rule, however
+        # it is spelled (hashing the space is much cheaper than hashing the model).
+        key = _dup_key(rule, space, opaque)
+        lowered_targets.add(rule.target)
         if key in seen:
             out.append(Anomaly(DUPLICATE, ref, [seen[key]]))
             continue
         seen[key] = ref
-        space = _space(rule.match, family)
         if not space:
             out.append(Anomaly(UNMATCHABLE, ref))
             continue
-        kind = target_kind(rule, table)
-        terminal = kind not in (CONTINUE, JUMP)
-        opaque = is_opaque(rule.match)
         if index.count:
             out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
         if terminal and not opaque:
@@ -154,6 +187,41 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
             if len(space) == 1 and space[0] == full:
                 catch_all = ref
     return out
+
+
+# The fields each kind of condition narrows (ports, ICMP and flags also pin the protocol
+# and the fragment field); conditions on disjoint fields can never contradict.
+_FIELDS_OF = {
+    Proto: lambda c: (sp.PROTO,),
+    Addr: lambda c: (sp.SRC if c.field == "src" else sp.DST,),
+    Iface: lambda c: (sp.IIF if c.field == "in" else sp.OIF,),
+    State: lambda c: (sp.STATE,),
+    Ports: lambda c: (sp.SPORT, sp.DPORT, sp.PROTO, sp.FRAG),
+    Icmp: lambda c: (sp.ICMP, sp.PROTO, sp.FRAG),
+    TcpFlags: lambda c: (sp.FLAGS, sp.PROTO, sp.FRAG),
+    Fragment: lambda c: (sp.FRAG,),
+}
+
+
+def _may_contradict(match) -> bool:
+    """False when the conditions certainly leave some packet (the rule cannot be FW209)."""
+    used: set[int] = set()
+    for cond in match.conds:
+        fields_of = _FIELDS_OF.get(type(cond))
+        if fields_of is None:
+            continue  # opaque: not part of the modelled set
+        if cond.negated or isinstance(cond, Ports):
+            return True  # a negation or a port list may be empty on its own
+        for f in fields_of(cond):
+            if f in used:
+                return True
+            used.add(f)
+    return False
+
+
+def _dup_key(rule: Rule, space: tuple, opaque: bool) -> tuple:
+    opaque_conds = tuple(c for c in rule.match.conds if isinstance(c, (Opaque, Rate))) if opaque else ()
+    return (space, opaque_conds, rule.target)
 
 
 def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,

@@ -18,7 +18,6 @@ under-approximations (what is certainly accepted: used to prove a port open).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..model import TERMINAL_TARGETS, Chain, Match, Rule, Table
 from . import space as sp
@@ -34,6 +33,21 @@ ACCEPT, DROP, REJECT, RETURN, JUMP, GOTO, CONTINUE, OTHER = (
     "ACCEPT", "DROP", "REJECT", "RETURN", "JUMP", "GOTO", "CONTINUE", "OTHER")
 
 
+_CHAIN_MAPS: dict[int, tuple[Table, dict[str, Chain]]] = {}
+
+
+def chains_by_name(table: Table) -> dict[str, Chain]:
+    """The table's chains by name (``Table.chain`` is a linear scan; kube-proxy tables
+    hold tens of thousands of chains). Cached per table object."""
+    cached = _CHAIN_MAPS.get(id(table))
+    if cached is None or cached[0] is not table:
+        if len(_CHAIN_MAPS) > 64:
+            _CHAIN_MAPS.clear()
+        cached = (table, {c.name: c for c in table.chains})
+        _CHAIN_MAPS[id(table)] = cached
+    return cached[1]
+
+
 def target_kind(rule: Rule, table: Table) -> str:
     """How a rule's target moves the packet: one of the constants above."""
     target = rule.target
@@ -41,16 +55,32 @@ def target_kind(rule: Rule, table: Table) -> str:
         return CONTINUE
     if target.name in (ACCEPT, DROP, REJECT, RETURN):
         return target.name
-    if table.chain(target.name) is not None and target.name not in TERMINAL_TARGETS:
+    if target.name in chains_by_name(table) and target.name not in TERMINAL_TARGETS:
         return GOTO if target.goto else JUMP
     if target.name in TERMINAL_TARGETS:
         return OTHER  # NAT, queue and the like: the packet leaves this table's walk
     return CONTINUE
 
 
-@lru_cache(maxsize=200_000)
+_SPACES: dict[int, tuple] = {}
+
+
 def _space(match: Match, family: int) -> tuple:
-    return tuple(match_space(match, family))
+    """A match's packet set, computed once per match object (keyed by identity: hashing
+    a match costs more than lowering it)."""
+    return _lowered(match, family)[0]
+
+
+def _lowered(match: Match, family: int) -> tuple[tuple, bool]:
+    """(packet set, has an opaque condition) of a match, cached by identity."""
+    entry = _SPACES.get(id(match))
+    if entry is not None and entry[0] is match and entry[1] == family:
+        return entry[2]
+    result = (tuple(match_space(match, family)), is_opaque(match))
+    if len(_SPACES) > 1_000_000:
+        _SPACES.clear()
+    _SPACES[id(match)] = (match, family, result)
+    return result
 
 
 def rule_space(rule: Rule, family: int) -> list:
@@ -119,7 +149,7 @@ def evaluate(packet: Packet, table: Table, chain_name: str, family: int) -> Outc
                 raise RecursionError(f"chain {rule.target.name} nests deeper than {MAX_DEPTH} (a loop?)")
             if kind == JUMP:
                 stack.append((chain, i))
-            chain, i = table.chain(rule.target.name), 0
+            chain, i = chains_by_name(table)[rule.target.name], 0
             continue
         out.verdict = rule.target.name
         out.rule, out.chain, out.index = rule, chain.name, i
@@ -217,7 +247,7 @@ def _walk(result: Traversal, chain: Chain, packets: list, definite: bool, caller
         opaque = is_opaque(rule.match)
         sure = definite and not opaque
         if kind in (JUMP, GOTO):
-            target = table.chain(rule.target.name)
+            target = chains_by_name(table)[rule.target.name]
             if target.name in callers or len(callers) >= MAX_DEPTH:
                 returned = hit if may else []  # a loop: iptables-restore refuses it anyway
             else:

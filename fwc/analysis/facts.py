@@ -17,7 +17,7 @@ from ..source import Span
 from . import intervals as iv
 from . import space as sp
 from .anomalies import Anomaly, RuleRef, analyse_ruleset
-from .chains import Traversal, rule_space, traverse  # noqa: F401 (rule_space re-exported)
+from .chains import Traversal, chains_by_name, rule_space, traverse  # noqa: F401 (rule_space re-exported)
 from .compile import TCP, UDP, iface_intervals
 from .packet import format_packet, witness
 
@@ -152,4 +152,4 @@ def management_walks(ctx: Context) -> list[InputWalk]:
 
 
 def find_ref(table: Table, chain_name: str, index: int, rule: Rule) -> RuleRef:
-    return RuleRef(table, table.chain(chain_name), index, rule)
+    return RuleRef(table, chains_by_name(table)[chain_name], index, rule)

@@ -10,8 +10,10 @@ class DuplicateRule(AnomalyCheck):
     """An identical rule appears earlier in the chain.
 
     What it does
-        Reports a rule with the same match and the same target as an earlier rule of
-        the same chain (comments and counters aside).
+        Reports a rule with the same target as an earlier rule of the same chain that
+        matches exactly the same packets, however the two are spelled (`-s 10.0.0.0/8`
+        and `-m iprange --src-range 10.0.0.0-10.255.255.255` are the same rule), with
+        the same unmodelled matches; comments and counters aside.
 
     Why is this bad?
         A terminal duplicate can never match; a non-terminal one (LOG, MARK, a jump)
