@@ -173,3 +173,16 @@ def test_fix_on_real_rules_files_changes_only_state_matches(shared_corpus, tmp_p
     assert lint("--select", "FW401", *files) == 0
     assert lint("--diff", *files) == 0
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("first,fixed", [("# cloud-config", "#cloud-config"), ("#Cloud-Config  ", "#cloud-config"),
+                                         ("write_files:", None)])
+def test_fix_rewrites_a_misspelt_header_but_does_not_insert_one(tmp_path, capsys, first, fixed):
+    rest = "  - path: /etc/motd\n    permissions: '0644'\n    content: hi\n"
+    text = f"{first}\n" + ("write_files:\n" if first != "write_files:" else "") + rest
+    path = tmp_path / "user-data"
+    path.write_text(text)
+    lint(path, "--fix")
+    assert path.read_text() == (text.replace(first, fixed, 1) if fixed else text)
+    capsys.readouterr()
+    assert lint(path, "--select", "FW501") == (0 if fixed else 1)
