@@ -227,9 +227,10 @@ def _translate(rulesets: dict[int, Ruleset], source_name: str):
                 if chain.policy is not None and chain.name in BASE_CHAINS:
                     out.policies.setdefault(name, {})[family] = chain.policy
                 rules = per_family.setdefault(name, {}).setdefault(family, [])
+                base_policy = chain.policy if chain.name in BASE_CHAINS else None
                 for rule in chain.rules:
                     try:
-                        rules.extend(_rule(rule, family, names, out, source_name))
+                        rules.extend(_rule(rule, family, names, out, base_policy))
                     except _Refused as exc:
                         found = _diagnostic(exc, rule, source_name)
                         if found not in diagnostics:  # one policy line, both families
@@ -321,9 +322,10 @@ def _file_span(path: str) -> Span:
 # --------------------------------------------------------------------------- one rule
 
 
-def _rule(rule: Rule, family: int, names, out: _Output, source_name) -> list[NftRule]:
+def _rule(rule: Rule, family: int, names, out: _Output, base_policy: str | None
+          ) -> list[NftRule]:
     """The nft rules for one iptables rule (two when multiport --ports needs splitting)."""
-    verdict, verdict_shareable = _target(rule.target, family, names)
+    verdict, verdict_shareable = _target(rule.target, family, names, base_policy)
     comment = _comment(rule.comment)
     line = rule.span.line if rule.span else 0
     foldable = (rule.target is not None and rule.target.name in FOLDABLE_VERDICTS
@@ -600,13 +602,18 @@ def _comment(text: str | None) -> str | None:
 # --------------------------------------------------------------------------- targets
 
 
-def _target(target: Target | None, family: int, names) -> tuple[str, bool]:
+def _target(target: Target | None, family: int, names, base_policy: str | None = None
+            ) -> tuple[str, bool]:
     """The verdict statement and whether both families would write it the same way."""
     if target is None:
         return "counter", True
     name = target.name
     if target.goto:
         return f"goto {_jump_name(name, names)}", True
+    if name == "RETURN" and base_policy is not None:
+        # RETURN from a built-in chain applies its policy; nft's return from a base
+        # chain accepts, so write the policy's verdict (this family's, when they differ).
+        return base_policy.lower(), True
     if name in VERDICT_TARGETS:
         return VERDICT_TARGETS[name], True
     if name == "REJECT":

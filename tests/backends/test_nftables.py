@@ -264,3 +264,21 @@ def test_every_construct_here_passes_nft_check(tmp_path):
     done = subprocess.run(["unshare", "-n", "nft", "-c", "-f", str(path)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr + text
+
+
+def test_return_in_a_builtin_chain_applies_that_familys_policy():
+    # iptables: RETURN from INPUT falls to the policy; nft: return from a base chain accepts.
+    v4 = [rule("INPUT", Proto("udp"), target="RETURN"), rule("INPUT", Proto("udp"), line=2)]
+    v6 = [rule("INPUT", Proto("udp"), target="RETURN"), rule("INPUT", Proto("udp"), line=2)]
+    text = nftables.render({4: ruleset(4, v4, ("DROP", "DROP", "ACCEPT")),
+                            6: ruleset(6, v6, ("ACCEPT", "DROP", "ACCEPT"))}, source_name="p.fw")
+    # IPv6's RETURN (now `accept`) pairs with IPv4's second rule: each family still meets
+    # its own rules in its own order.
+    assert chain_body(text) == [
+        "meta nfproto ipv4 meta l4proto udp drop",
+        "meta l4proto udp accept",
+        "meta nfproto ipv6 meta l4proto udp accept",
+        "meta nfproto ipv4 drop",
+    ]
+    sub = [rule("SUB", target="RETURN")]
+    assert chain_body(both(sub, sub, extra_chains=("SUB",)), "SUB") == ["return"]

@@ -70,7 +70,7 @@ def set_name(fate: str) -> str:
     return "seen_" + fate.replace("-", "_")  # nft keywords (accept, reset) are no set names
 
 
-def observer() -> str:
+def observer(ifaces=IFACES) -> str:
     """The observer table: a set of packet ids per fate."""
     sets = "".join(f"\tset {set_name(name)} {{ type inet_service; flags dynamic; "
                    "size 65535; }\n" for name in FATES)
@@ -87,10 +87,11 @@ def observer() -> str:
                             f"add @{name} {{ {quoted[proto].replace('SET', name)} }} drop\n")
         unreachable += (f"\t\t{proto} type destination-unreachable add @seen_other_unreachable "
                         f"{{ {quoted[proto].replace('SET', set_name('other-unreachable'))} }} drop\n")
+    names = ", ".join(f'"{name}"' for name in ifaces)
     return f"""table inet observe {{
 {sets}\tchain arrive {{
 \t\ttype filter hook prerouting priority -400; policy accept;
-\t\tiifname {{ "eth0", "eth1" }} counter
+\t\tiifname {{ {names} }} counter
 \t}}
 \tchain caught {{
 \t\ttype filter hook input priority 100; policy accept;
@@ -101,7 +102,7 @@ def observer() -> str:
 \t}}
 \tchain answered {{
 \t\ttype filter hook output priority 100; policy accept;
-\t\toifname != {{ "eth0", "eth1" }} accept
+\t\toifname != {{ {names} }} accept
 \t\ttcp flags & rst == rst add @seen_reset {{ th dport }} drop
 {unreachable}\t\tdrop
 \t}}
@@ -133,10 +134,10 @@ def l4_segment(family: int, proto: int, ident: int, port: int, icmp_type: int,
     return seg[:2] + struct.pack("!H", checksum((pseudo if family == 6 else b"") + seg)) + seg[4:]
 
 
-def frame(family: int, proto: int, src: str, ident: int, port: int, icmp_type: int,
+def frame(family: int, proto: int, src: str, dst: str, ident: int, port: int, icmp_type: int,
           dst_mac: bytes, src_mac: bytes) -> bytes:
     s = ipaddress.ip_address(src).packed
-    d = ipaddress.ip_address(LOCAL[family][1]).packed
+    d = ipaddress.ip_address(dst).packed
     if family == 4:
         body_len = {TCP: 20, UDP: 40}.get(proto, 40)
         pseudo = s + d + struct.pack("!BBH", 0, proto, body_len)
@@ -158,23 +159,29 @@ def probes(family: int) -> list[dict]:
         for src in SOURCES[family]:
             for proto in (TCP, UDP):
                 for port in PORTS:
-                    found.append({"iface": iface, "src": src, "proto": proto, "port": port,
+                    found.append({"family": family, "iface": iface, "src": src,
+                                  "dst": LOCAL[family][1], "proto": proto, "port": port,
                                   "icmp": 0})
             for icmp_type in ICMP_TYPES[family]:
-                found.append({"iface": iface, "src": src, "proto": ICMP[family], "port": 0,
+                found.append({"family": family, "iface": iface, "src": src,
+                              "dst": LOCAL[family][1], "proto": ICMP[family], "port": 0,
                               "icmp": icmp_type})
-    for i, probe in enumerate(found):
-        probe["id"] = FIRST_ID + i
-    return found
+    return numbered(found)
+
+
+def numbered(packets: list[dict]) -> list[dict]:
+    for i, packet in enumerate(packets):
+        packet["id"] = FIRST_ID + i
+    return packets
 
 
 # --------------------------------------------------------------------------- the lab
 
 
 class Lab:
-    """A "fw" namespace with eth0/eth1, a "tx" namespace sending frames into them."""
+    """A "fw" namespace with two interfaces, a "tx" namespace sending frames into them."""
 
-    def __init__(self):
+    def __init__(self, ifaces=IFACES, local=LOCAL):
         tag = uuid.uuid4().hex[:6]
         self.fw, self.tx = f"fwc-nfw-{tag}", f"fwc-ntx-{tag}"
         for ns in (self.fw, self.tx):
@@ -185,16 +192,17 @@ class Lab:
                 "sysctl -qw net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000",
                 "sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.accept_ra=0")
         self.macs = {}
-        for i, iface in enumerate(IFACES):
+        for i, iface in enumerate(ifaces):
             peer = f"t{i}"
             self.sh(self.fw, f"ip link add {iface} type veth peer name {peer} netns {self.tx}",
                     f"sysctl -qw net.ipv4.conf.{iface}.rp_filter=0",
                     f"ip link set {iface} up")
             self.sh(self.tx, f"ip link set {peer} up")
             self.macs[iface] = (self.mac(self.fw, iface), self.mac(self.tx, peer), peer)
-        self.sh(self.fw, f"ip route add local {LOCAL[4][0]} dev lo",
-                f"ip -6 route add local {LOCAL[6][0]} dev lo",
-                "ip route add default dev eth0", "ip -6 route add default dev eth0")
+        self.sh(self.fw, f"ip route add local {local[4][0]} dev lo",
+                f"ip -6 route add local {local[6][0]} dev lo",
+                f"ip route add default dev {ifaces[0]}", f"ip -6 route add default dev {ifaces[0]}")
+        self.ifaces = ifaces
         self.sh(self.tx, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1")
 
     def sh(self, ns: str, *commands: str) -> None:
@@ -210,12 +218,12 @@ class Lab:
                               capture_output=True)
         assert done.returncode == 0, f"{' '.join(tool)} refused:\n{text}\n{done.stderr}"
 
-    def fates(self, family: int, packets: list[dict]) -> dict[int, str]:
+    def fates(self, packets: list[dict]) -> dict[int, str]:
         lines = []
         for p in packets:
             fw_mac, tx_mac, peer = self.macs[p["iface"]]
-            data = frame(family, p["proto"], p["src"], p["id"], p["port"], p["icmp"],
-                         fw_mac, tx_mac)
+            data = frame(p["family"], p["proto"], p["src"], p["dst"], p["id"], p["port"],
+                         p["icmp"], fw_mac, tx_mac)
             lines.append(f"{peer} {data.hex()}\n")
         subprocess.run(["ip", "netns", "exec", self.tx, sys.executable, "-c", SENDER],
                        input="".join(lines), text=True, check=True)
@@ -257,16 +265,16 @@ def run(argv: list[str]) -> str:
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
-def fates_under(backend: str, texts: dict[str, str], family: int, packets) -> dict[int, str]:
-    lab = Lab()
+def fates_under(backend: str, texts: dict[str, str], packets, **lab_options) -> dict[int, str]:
+    lab = Lab(**lab_options)
     try:
         if backend == "iptables":
             lab.load(["iptables-restore"], texts["iptables"])
             lab.load(["ip6tables-restore"], texts["ip6tables"])
         else:
             lab.load(["nft", "-f", "-"], texts["nft"])
-        lab.load(["nft", "-f", "-"], observer())
-        return lab.fates(family, packets)
+        lab.load(["nft", "-f", "-"], observer(lab.ifaces))
+        return lab.fates(packets)
     finally:
         lab.close()
 
@@ -279,7 +287,7 @@ def compiled(policy: Path) -> dict[str, str]:
 
 
 def describe(packets, a: dict, b: dict) -> str:
-    rows = [f"{p['iface']} {p['src']} proto {p['proto']} port {p['port']} icmp {p['icmp']}: "
+    rows = [f"{p['iface']} {p['src']} > {p['dst']} proto {p['proto']} port {p['port']} icmp {p['icmp']}: "
             f"iptables {a[p['id']]}, nft {b[p['id']]}" for p in packets if a[p['id']] != b[p['id']]]
     return f"{len(rows)} packets differ:\n" + "\n".join(rows[:40])
 
@@ -292,8 +300,54 @@ def test_nft_output_gives_every_packet_the_iptables_verdict(policy, family):
     need_tool("ip", "nft", "iptables-restore", "ip6tables-restore")
     texts = compiled(policy)
     packets = probes(family)
-    under_iptables = fates_under("iptables", texts, family, packets)
-    under_nft = fates_under("nft", texts, family, packets)
+    under_iptables = fates_under("iptables", texts, packets)
+    under_nft = fates_under("nft", texts, packets)
     assert under_nft == under_iptables, describe(packets, under_iptables, under_nft)
     kinds = set(under_iptables.values())
     assert {"accept", "drop"} <= kinds, kinds  # the probes tell verdicts apart
+
+
+# --------------------------------------------------------------------------- random rulesets
+
+RANDOM_PAIRS = 8
+RANDOM_IFACES = ("vfw0", "eth0")  # names the random rulesets use (with vfw+, v+, lo...)
+RANDOM_LOCAL = {4: ("10.0.0.0/8", None), 6: ("fd00::/16", None)}
+
+
+def random_probes(rng, kernel) -> list[dict]:
+    """The random generator's interesting packets of both families, on both interfaces."""
+    found = []
+    for family in (4, 6):
+        for packet in kernel.interesting_packets(rng, family, 40, 1000):
+            for iface in RANDOM_IFACES:
+                found.append({"family": family, "iface": iface,
+                              "src": str(ipaddress.ip_address(packet.src)),
+                              "dst": str(ipaddress.ip_address(packet.dst)),
+                              "proto": packet.proto, "port": packet.dport,
+                              "icmp": packet.icmp >> 8})
+    return numbered(found)
+
+
+def test_random_two_family_rulesets_merge_into_one_inet_table_exactly():
+    """Random IPv4 and IPv6 rulesets (user chains, jumps, gotos, RETURN, negations, ranges,
+    multiport, wildcard interfaces, states, ICMP, TCP flags, LOG) from the kernel
+    differential test's generator, merged by the nft backend into one table."""
+    need_root()
+    need_tool("ip", "nft", "iptables-restore", "ip6tables-restore")
+    import random
+
+    import test_kernel_differential as kernel  # the shared random ruleset generator
+    from fwc.backends import iptables_restore, nftables
+
+    rng = random.Random(20251125)
+    for n in range(RANDOM_PAIRS):
+        rulesets = {family: kernel.random_ruleset(rng, family) for family in (4, 6)}
+        texts = {"iptables": iptables_restore.render(rulesets[4], source_name="random"),
+                 "ip6tables": iptables_restore.render(rulesets[6], source_name="random"),
+                 "nft": nftables.render(rulesets, source_name="random")}
+        packets = random_probes(rng, kernel)
+        options = {"ifaces": RANDOM_IFACES, "local": RANDOM_LOCAL}
+        under_iptables = fates_under("iptables", texts, packets, **options)
+        under_nft = fates_under("nft", texts, packets, **options)
+        assert under_nft == under_iptables, (
+            f"pair {n}: " + describe(packets, under_iptables, under_nft) + "\n" + texts["nft"])
