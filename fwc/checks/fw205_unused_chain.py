@@ -9,14 +9,16 @@ from ..diagnostics import Diagnostic, Severity
 from .base import Check, Context
 
 
-def chain_references(table) -> dict[str, list[tuple[object, int, object]]]:
-    """Chain name -> [(calling chain, 1-based index, rule)] for every -j/-g to it."""
-    refs: dict[str, list] = {}
-    for chain in table.chains:
-        for i, rule in enumerate(chain.rules, 1):
-            if rule.target is not None:
-                refs.setdefault(rule.target.name, []).append((chain, i, rule))
-    return refs
+def referenced_chains(table) -> set[str]:
+    """Every name a rule of the table jumps or goes to (targets included)."""
+    return {rule.target.name for chain in table.chains for rule in chain.rules
+            if rule.target is not None}
+
+
+def callers(table, name: str) -> list[tuple[object, int, object]]:
+    """[(calling chain, 1-based index, rule)] for every -j/-g to chain ``name``."""
+    return [(chain, i, rule) for chain in table.chains for i, rule in enumerate(chain.rules, 1)
+            if rule.target is not None and rule.target.name == name]
 
 
 class UnusedChain(Check):
@@ -60,7 +62,7 @@ class UnusedChain(Check):
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         for ruleset in ctx.rulesets:
             for table in ruleset.tables:
-                refs = chain_references(table)
+                refs = referenced_chains(table)
                 for chain in table.chains:
                     if chain.is_builtin or chain.name in refs:
                         continue

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..analysis import facts
 from ..diagnostics import Diagnostic, Related, Severity
 from .base import Check, Context
-from .fw205_unused_chain import chain_references
+from .fw205_unused_chain import callers, referenced_chains
 
 
 class EmptyChain(Check):
@@ -52,18 +52,19 @@ class EmptyChain(Check):
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         for ruleset in ctx.rulesets:
             for table in ruleset.tables:
-                refs = chain_references(table)
-                for chain in table.chains:
-                    if chain.is_builtin or chain.rules or chain.name not in refs:
+                empty = [c for c in table.chains if not c.is_builtin and not c.rules]
+                refs = referenced_chains(table) if empty else set()
+                for chain in empty:
+                    if chain.name not in refs:
                         continue
-                    callers = refs[chain.name]
+                    jumps = callers(table, chain.name)
                     yield self.diag(
                         facts.chain_span(chain, ruleset, ctx),
-                        f"chain {chain.name} has no rules, so the {len(callers)} jump(s) to it "
+                        f"chain {chain.name} has no rules, so the {len(jumps)} jump(s) to it "
                         "do nothing",
                         related=tuple(
                             Related(rule.span or facts.chain_span(caller, ruleset, ctx),
                                     f"jumps to it: rule {i} of {caller.name}")
-                            for caller, i, rule in callers[:10]),
+                            for caller, i, rule in jumps[:10]),
                         help="add the rules the chain is for, or remove the jumps",
                     )
