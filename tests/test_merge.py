@@ -221,3 +221,12 @@ def test_merge_to_stdout_leaves_the_file_alone(tmp_path, etcd, capsys):
     assert main(["compile", str(MERGE / "etcd.fw"), "--merge", str(etcd)]) == 0
     assert etcd.read_bytes() == before
     assert capsys.readouterr().out.startswith(before.decode())
+
+
+def test_windows_line_endings_are_kept(tmp_path):
+    text = ETCD_USER_DATA.read_text().replace("\n", "\r\n")
+    merged = merge(text, compile_to(tmp_path, MERGE / "etcd.fw")[1], target="coreos", path="x")
+    assert merged.startswith(text)
+    assert "\n" not in merged.replace("\r\n", "")
+    assert merge(merged, compile_to(tmp_path, MERGE / "etcd.fw")[1], target="coreos",
+                 path="x") == merged

@@ -94,6 +94,9 @@ def merge(existing: str, generated: str, *, target: str, path: str) -> str:
         raise MergeRefused(f"--merge does not support --target {target}")
     if not existing.strip():
         return generated
+    if "\r\n" in existing:  # a file edited on Windows keeps its line endings
+        merged = merge(existing.replace("\r\n", "\n"), generated, target=target, path=path)
+        return merged.replace("\n", "\r\n")
     root = _compose(existing, path)
     new_root = _compose(generated, "<compiled>")
     _check_kind(existing, root, ownership, path)
