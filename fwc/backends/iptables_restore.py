@@ -101,10 +101,14 @@ def _port_range(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}:{hi}"
 
 
+_BASE_KINDS = (Proto, Iface, Fragment)
+
+
 def _is_base(cond: Cond) -> bool:
-    if isinstance(cond, (Proto, Iface, Fragment)):
+    kind = type(cond)
+    if kind in _BASE_KINDS:
         return True
-    return isinstance(cond, Addr) and cond.module is None and not isinstance(cond.value, tuple)
+    return kind is Addr and cond.module is None and type(cond.value) is not tuple
 
 
 def _base_rank(cond: Cond) -> int:
@@ -132,6 +136,8 @@ def address_text(address) -> str:
 
 
 def network_text(network) -> str:
+    if network.version == 4:
+        return str(network)
     return f"{address_text(network.network_address)}/{network.prefixlen}"
 
 
@@ -244,14 +250,17 @@ def _module_part(cond: Cond, protocol: str | None) -> tuple[str, object, str]:
 
 def rule_line(rule: Rule) -> str:
     """One ``-A CHAIN ...`` line."""
-    conds = rule.match.conds
     parts = ["-A", rule.chain]
-    base = [c for c in conds if _is_base(c)]
-    if len(base) > 1:
-        base.sort(key=_base_rank)
-    parts.extend(_render_base(c) for c in base)
-    if len(base) < len(conds):
-        _append_module_parts(parts, conds, _protocol_name(rule))
+    base = []
+    rest = []
+    for cond in rule.match.conds:
+        (base if _is_base(cond) else rest).append(cond)
+    if base:
+        if len(base) > 1:
+            base.sort(key=_base_rank)
+        parts.extend(map(_render_base, base))
+    if rest:
+        _append_module_parts(parts, rest, _protocol_name(rule))
     if rule.comment is not None:
         parts.append("-m comment --comment " + save_string(rule.comment))
     target = rule.target
@@ -263,11 +272,11 @@ def rule_line(rule: Rule) -> str:
 
 
 def _append_module_parts(parts: list[str], conds, protocol: str | None) -> None:
+    """The ``-m`` conditions, in the model's order; consecutive options of one mergeable
+    module share its ``-m`` unless an option repeats."""
     current = None
     keys: set = set()
     for cond in conds:
-        if _is_base(cond):
-            continue
         module, key, text = _module_part(cond, protocol)
         if module != current or module not in MERGEABLE_MODULES or key in keys:
             parts.append("-m " + module)
