@@ -11,9 +11,11 @@ An observer table, loaded in "fw" beside the rules under test, records each pack
 fate by that id: one that gets through the filter's input hook is caught at a later
 priority (accepted), a TCP reset or ICMP unreachable leaving "fw" names the packet it
 answers (rejected, and with which reply: reset, port-unreachable, admin-prohibited or
-another unreachable code); the rest were dropped. The observer drops what it caught,
-so the host's own stack never answers and muddles the picture. Both runs must give every
-packet the same fate, in IPv4 and IPv6.
+another unreachable code); the rest were dropped. "fw" also sends packets of its own
+through raw sockets, which walk its OUTPUT chain; the observer's output hook, at a later
+priority, sees the ones the filter let out. The observer drops what it caught, so the
+host's own stack never answers and muddles the picture. Both runs must give every packet
+the same fate, in IPv4 and IPv6.
 """
 
 from __future__ import annotations
@@ -48,9 +50,23 @@ SOURCES = {4: ["198.51.100.7", "10.1.2.3", "192.168.4.5", "203.0.113.9", "192.0.
            6: ["2001:db8::5", "2001:db8:1::9", "fd00::7", "fd00:1::1", "2001:db8:ffff::1"]}
 PORTS = [22, 23, 25, 53, 69, 70, 71, 80, 443, 1500, 2222, 2379, 2380, 3005, 4000, 4001,
          5353, 8080, 9999, 60500]
+OUTGOING_EXTRA = {4: ["198.51.100.25"], 6: ["2001:db8:1::25"]}  # targets-mixed's mail relay
 ICMP_TYPES = {4: [0, 3, 8, 11, 12, 13, 5], 6: [1, 2, 3, 4, 128, 129, 133, 135, 136, 143, 137]}
 TCP, UDP, ICMP = 6, 17, {4: 1, 6: 58}
 FIRST_ID = 30000  # packet ids (source ports, ICMP ids) stay clear of the probed ports
+
+# Sends IP packets from "fw" itself, through its OUTPUT chain.
+LOCAL_SENDER = r"""
+import socket, sys
+socks = {4: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW),
+         6: socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)}
+for line in sys.stdin:
+    family, dst, packet = line.split()
+    try:
+        socks[int(family)].sendto(bytes.fromhex(packet), (dst, 0))
+    except PermissionError:  # what a local sender sees when OUTPUT drops its packet
+        pass
+"""
 
 SENDER = r"""
 import socket, sys
@@ -63,7 +79,8 @@ for line in sys.stdin:
     socks[iface].send(bytes.fromhex(frame))
 """
 
-FATES = ("accept", "reset", "port-unreachable", "admin-prohibited", "other-unreachable")
+FATES = ("accept", "reset", "port-unreachable", "admin-prohibited", "other-unreachable",
+         "sent")
 
 
 def set_name(fate: str) -> str:
@@ -104,7 +121,9 @@ def observer(ifaces=IFACES) -> str:
 \t\ttype filter hook output priority 100; policy accept;
 \t\toifname != {{ {names} }} accept
 \t\ttcp flags & rst == rst add @seen_reset {{ th dport }} drop
-{unreachable}\t\tdrop
+{unreachable}\t\tmeta l4proto {{ tcp, udp }} add @seen_sent {{ th sport }} drop
+\t\tmeta l4proto {{ icmp, ipv6-icmp }} add @seen_sent {{ @th,32,16 }} drop
+\t\tdrop
 \t}}
 }}
 """
@@ -169,6 +188,22 @@ def probes(family: int) -> list[dict]:
     return numbered(found)
 
 
+def outgoing_probes(family: int, first: int) -> list[dict]:
+    """Packets "fw" sends itself (its OUTPUT chain): to each remote address and port,
+    through eth0 or, for the routes set up to 198.51.100.0/24 and 2001:db8:1::/48, eth1."""
+    found = []
+    for dst in SOURCES[family] + OUTGOING_EXTRA[family]:
+        for proto in (TCP, UDP):
+            for port in PORTS:
+                found.append({"family": family, "src": LOCAL[family][1], "dst": dst,
+                              "proto": proto, "port": port, "icmp": 0})
+        found.append({"family": family, "src": LOCAL[family][1], "dst": dst,
+                      "proto": ICMP[family], "port": 0, "icmp": 8 if family == 4 else 128})
+    for i, packet in enumerate(found):
+        packet["id"] = first + i
+    return found
+
+
 def numbered(packets: list[dict]) -> list[dict]:
     for i, packet in enumerate(packets):
         packet["id"] = FIRST_ID + i
@@ -201,7 +236,9 @@ class Lab:
             self.macs[iface] = (self.mac(self.fw, iface), self.mac(self.tx, peer), peer)
         self.sh(self.fw, f"ip route add local {local[4][0]} dev lo",
                 f"ip -6 route add local {local[6][0]} dev lo",
-                f"ip route add default dev {ifaces[0]}", f"ip -6 route add default dev {ifaces[0]}")
+                f"ip route add default dev {ifaces[0]}", f"ip -6 route add default dev {ifaces[0]}",
+                f"ip route add 198.51.100.0/24 dev {ifaces[1]}",
+                f"ip -6 route add 2001:db8:1::/48 dev {ifaces[1]}")
         self.ifaces = ifaces
         self.sh(self.tx, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1")
 
@@ -218,7 +255,8 @@ class Lab:
                               capture_output=True)
         assert done.returncode == 0, f"{' '.join(tool)} refused:\n{text}\n{done.stderr}"
 
-    def fates(self, packets: list[dict]) -> dict[int, str]:
+    def fates(self, packets: list[dict], outgoing: list[dict] = ()) -> dict[int, str]:
+        """Each packet's fate: ``packets`` arrive from "tx", ``outgoing`` leave "fw"."""
         lines = []
         for p in packets:
             fw_mac, tx_mac, peer = self.macs[p["iface"]]
@@ -227,6 +265,7 @@ class Lab:
             lines.append(f"{peer} {data.hex()}\n")
         subprocess.run(["ip", "netns", "exec", self.tx, sys.executable, "-c", SENDER],
                        input="".join(lines), text=True, check=True)
+        self.send_from_fw(outgoing)
         self.wait_for_arrival(len(packets))
         time.sleep(0.2)  # resets and unreachables leave in the same softirq; be generous
         seen = {name: self.members(set_name(name)) for name in FATES}
@@ -234,7 +273,19 @@ class Lab:
         for p in packets:
             names = [name for name in FATES if p["id"] in seen[name]]
             fates[p["id"]] = "/".join(names) or "drop"
+        for p in outgoing:
+            fates[p["id"]] = "sent" if p["id"] in seen["sent"] else "stopped"
         return fates
+
+    def send_from_fw(self, packets: list[dict]) -> None:
+        lines = []
+        for p in packets:
+            data = frame(p["family"], p["proto"], p["src"], p["dst"], p["id"], p["port"],
+                         p["icmp"], b"\0" * 6, b"\0" * 6)[14:]  # no Ethernet header
+            lines.append(f"{p['family']} {p['dst']} {data.hex()}\n")
+        if lines:
+            subprocess.run(["ip", "netns", "exec", self.fw, sys.executable, "-c", LOCAL_SENDER],
+                           input="".join(lines), text=True, check=True)
 
     def wait_for_arrival(self, count: int) -> None:
         deadline = time.monotonic() + 5
@@ -265,7 +316,8 @@ def run(argv: list[str]) -> str:
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
-def fates_under(backend: str, texts: dict[str, str], packets, **lab_options) -> dict[int, str]:
+def fates_under(backend: str, texts: dict[str, str], packets, outgoing=(), **lab_options
+                ) -> dict[int, str]:
     lab = Lab(**lab_options)
     try:
         if backend == "iptables":
@@ -274,7 +326,7 @@ def fates_under(backend: str, texts: dict[str, str], packets, **lab_options) -> 
         else:
             lab.load(["nft", "-f", "-"], texts["nft"])
         lab.load(["nft", "-f", "-"], observer(lab.ifaces))
-        return lab.fates(packets)
+        return lab.fates(packets, outgoing)
     finally:
         lab.close()
 
@@ -287,7 +339,7 @@ def compiled(policy: Path) -> dict[str, str]:
 
 
 def describe(packets, a: dict, b: dict) -> str:
-    rows = [f"{p['iface']} {p['src']} > {p['dst']} proto {p['proto']} port {p['port']} icmp {p['icmp']}: "
+    rows = [f"{p.get('iface', 'out')} {p['src']} > {p['dst']} proto {p['proto']} port {p['port']} icmp {p['icmp']}: "
             f"iptables {a[p['id']]}, nft {b[p['id']]}" for p in packets if a[p['id']] != b[p['id']]]
     return f"{len(rows)} packets differ:\n" + "\n".join(rows[:40])
 
@@ -300,9 +352,10 @@ def test_nft_output_gives_every_packet_the_iptables_verdict(policy, family):
     need_tool("ip", "nft", "iptables-restore", "ip6tables-restore")
     texts = compiled(policy)
     packets = probes(family)
-    under_iptables = fates_under("iptables", texts, packets)
-    under_nft = fates_under("nft", texts, packets)
-    assert under_nft == under_iptables, describe(packets, under_iptables, under_nft)
+    outgoing = outgoing_probes(family, FIRST_ID + len(packets))
+    under_iptables = fates_under("iptables", texts, packets, outgoing)
+    under_nft = fates_under("nft", texts, packets, outgoing)
+    assert under_nft == under_iptables, describe(packets + outgoing, under_iptables, under_nft)
     kinds = set(under_iptables.values())
     assert {"accept", "drop"} <= kinds, kinds  # the probes tell verdicts apart
 
