@@ -251,8 +251,23 @@ class Outcome:
     tested: int = 0
 
 
+# Table.chain() scans the table; big tables (kube-proxy: tens of thousands of chains)
+# need an index. Kept for the few most recent tables (a strong reference keeps ids valid).
+_CHAIN_INDEX: dict[int, tuple[Table, dict[str, Chain]]] = {}
+
+
+def chain_index(table: Table) -> dict[str, Chain]:
+    entry = _CHAIN_INDEX.get(id(table))
+    if entry is None or entry[0] is not table:
+        if len(_CHAIN_INDEX) >= 16:
+            _CHAIN_INDEX.pop(next(iter(_CHAIN_INDEX)))
+        entry = (table, {c.name: c for c in table.chains})
+        _CHAIN_INDEX[id(table)] = entry
+    return entry[1]
+
+
 def user_chain(table: Table, name: str) -> Chain | None:
-    chain = table.chain(name)
+    chain = chain_index(table).get(name)
     return chain if chain is not None and not chain.is_builtin else None
 
 
@@ -336,7 +351,7 @@ def walk(table: Table, chain_name: str, probe: Probe, *, bad: frozenset[str] = D
     no finding), "bad" when proving something good, None to let only certain matches
     decide. Returns None when the chain does not exist.
     """
-    chain = table.chain(chain_name)
+    chain = chain_index(table).get(chain_name)
     if chain is None:
         return None
     if probe.iface_in == EXTERNAL:
@@ -398,7 +413,7 @@ def flatten(table: Table, chain_name: str) -> list[Step]:
     them. Jump rules are listed too. Each user chain is expanded once (at its first jump),
     so the list is never longer than the table; the walk of a chain stops after a rule
     without conditions that ends it (``-j DROP``, ``-g X``, ``-j RETURN``)."""
-    chain = table.chain(chain_name)
+    chain = chain_index(table).get(chain_name)
     if chain is None:
         return []
     steps: list[Step] = []
@@ -435,7 +450,7 @@ def flatten_cached(ctx, ruleset: Ruleset, chain_name: str, table: str = "filter"
 
 def filter_chain(ruleset: Ruleset, name: str) -> Chain | None:
     table = ruleset.table("filter")
-    return table.chain(name) if table else None
+    return chain_index(table).get(name) if table else None
 
 
 def chain_span(ctx, chain: Chain) -> Span:

@@ -79,7 +79,7 @@ class Ipv6Unfiltered(Check):
             return
         ruleset4, outcome4 = restricted[0]
         if not v6:
-            yield self.diag(w.chain_span(ctx, ruleset4.table("filter").chain("INPUT")),
+            yield self.diag(w.chain_span(ctx, w.filter_chain(ruleset4, "INPUT")),
                             "IPv4 INPUT is filtered but there is no IPv6 ruleset: every service is "
                             "reachable over IPv6",
                             help="write an IPv6 rules file too (and enable the unit that loads it)")
@@ -87,7 +87,7 @@ class Ipv6Unfiltered(Check):
         for ruleset6 in v6:
             outcome6 = unmatched_outcome(ctx, ruleset6)
             if outcome6 is None:
-                yield self.diag(w.chain_span(ctx, ruleset4.table("filter").chain("INPUT")),
+                yield self.diag(w.chain_span(ctx, w.filter_chain(ruleset4, "INPUT")),
                                 "IPv4 INPUT is filtered but the IPv6 ruleset has no filter INPUT chain: "
                                 "every service is reachable over IPv6")
             elif outcome6.kind == "bad":

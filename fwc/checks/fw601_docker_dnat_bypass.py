@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import bisect
-import ipaddress
 from dataclasses import dataclass
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Related, Severity
-from ..model import Ports, Proto, Rule
+from ..model import Addr, Chain, Opaque, Ports, Proto, Rule, Table
 from . import _walk as w
 from .base import Check, Context
 
 
 @dataclass(frozen=True)
 class Forwarded:
-    """A port the nat table rewrites to another host (a container): (lo, hi, the DNAT rule)."""
+    """Ports the nat table rewrites to another host (a container), and the DNAT rule."""
 
-    lo: int
-    hi: int
+    proto: str
+    ranges: tuple[tuple[int, int], ...]
     rule: Rule
 
 
@@ -32,6 +30,14 @@ def _dports(conds) -> tuple[tuple[int, int], ...]:
         if isinstance(c, Ports) and c.field in ("dport", "ports") and not c.negated:
             return c.ranges
     return ()
+
+
+def _overlap(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> tuple[int, int] | None:
+    for lo, hi in a:
+        for lo2, hi2 in b:
+            if lo <= hi2 and lo2 <= hi:
+                return max(lo, lo2), min(hi, hi2)
+    return None
 
 
 def _nat_host(value: str) -> str:
@@ -49,43 +55,65 @@ def _to_local(rule: Rule) -> bool:
     dest = rule.target.option("to-destination") if rule.target else None
     if not dest:
         return False
-    try:
-        return ipaddress.ip_address(_nat_host(dest)).is_loopback
-    except ValueError:
-        return False
+    host = _nat_host(dest)
+    return host.startswith("127.") or host == "::1"
 
 
-def forwarded_ports(ruleset) -> dict[str, tuple[list[int], list[Forwarded]]]:
-    """Per protocol, the destination ports DNATed away from the host, sorted by start."""
-    nat = ruleset.table("nat")
-    found: dict[str, list[Forwarded]] = {}
-    if nat is None:
-        return {}
-    for step in w.flatten(nat, "PREROUTING"):
-        if step.target != "DNAT" or _to_local(step.rule):
-            continue
-        proto = _proto(step.conds)
-        if proto is None:
-            continue
-        for lo, hi in _dports(step.conds):
-            found.setdefault(proto, []).append(Forwarded(lo, hi, step.rule))
-    index = {}
-    for proto, items in found.items():
-        items.sort(key=lambda f: f.lo)
-        index[proto] = ([f.lo for f in items], items)
-    return index
+def _destination(conds, to_host: bool) -> bool:
+    """Whether the packets may still be addressed to this host: no specific `-d`
+    (a Kubernetes service address, say) unless `-m addrtype --dst-type LOCAL` says so."""
+    for c in conds:
+        if isinstance(c, Opaque) and c.module == "addrtype" and not c.negated and "LOCAL" in c.args:
+            return True
+        if isinstance(c, Addr) and c.field == "dst" and not c.negated and not isinstance(c.value, str) and not c.is_any:
+            to_host = False
+    return to_host
 
 
-def _overlapping(index, proto: str, lo: int, hi: int) -> Forwarded | None:
-    if proto not in index:
-        return None
-    starts, items = index[proto]
-    # Ranges starting at or before hi; DNAT ranges are short, so look back a few.
-    at = bisect.bisect_right(starts, hi)
-    for f in reversed(items[max(0, at - 64):at]):
-        if f.hi >= lo:
-            return f
-    return None
+def forwarded_ports(nat: Table, blocked: dict[str, list[tuple[tuple[int, int], ...]]]) -> list[Forwarded]:
+    """The DNAT rules reachable from nat PREROUTING that rewrite a port INPUT blocks.
+
+    Walks once per chain, carrying the protocol and ports the jumps required, and skips
+    any rule whose ports no INPUT block names, so huge kube-proxy tables stay cheap."""
+    index = w.chain_index(nat)
+    start = index.get("PREROUTING")
+    found: list[Forwarded] = []
+    if start is None:
+        return found
+    # A chain is walked once per (protocol, ports) its callers require, within a budget
+    # proportional to the table, so the walk stays linear.
+    expanded: set[tuple] = set()
+    budget = [4 * sum(len(c.rules) for c in nat.chains) + 100]
+
+    def blocks(proto, ranges) -> bool:
+        if proto is None or not ranges:
+            return True  # not yet known: a later rule may say
+        return any(_overlap(ranges, b) for b in blocked.get(proto, ()))
+
+    def visit(chain: Chain, proto, ranges, to_host: bool) -> None:
+        budget[0] -= len(chain.rules)
+        for rule in chain.rules:
+            target = rule.target
+            if target is None:
+                continue
+            conds = rule.match.conds
+            p = _proto(conds) or proto
+            r = _dports(conds) or ranges
+            here = _destination(conds, to_host)
+            if not here or (p is not None and p not in blocked) or not blocks(p, r):
+                continue
+            if target.name == "DNAT":
+                if p is not None and r and not _to_local(rule):
+                    found.append(Forwarded(p, r, rule))
+                continue
+            sub = index.get(target.name)
+            key = (target.name, p, r)
+            if sub is not None and not sub.is_builtin and key not in expanded and budget[0] > 0:
+                expanded.add(key)
+                visit(sub, p, r, here)
+
+    visit(start, None, (), True)
+    return found
 
 
 class DockerDnatBypass(Check):
@@ -150,25 +178,29 @@ class DockerDnatBypass(Check):
 
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         for ruleset in w.rulesets_with_filter(ctx):
-            if ruleset.table("nat") is None:
+            nat = ruleset.table("nat")
+            if nat is None:
                 continue
-            blocks = [s for s in w.flatten_cached(ctx, ruleset, "INPUT")
-                      if s.target in w.DROPS and _dports(s.conds) and _proto(s.conds)]
+            blocks = [(s, _proto(s.conds), _dports(s.conds)) for s in w.flatten_cached(ctx, ruleset, "INPUT")
+                      if s.target in w.DROPS]
+            blocks = [(s, p, r) for s, p, r in blocks if p is not None and r and s.rule.span is not None]
             if not blocks:
                 continue
-            index = forwarded_ports(ruleset)
-            for step in blocks:
-                proto = _proto(step.conds)
-                for lo, hi in _dports(step.conds):
-                    hit = _overlapping(index, proto, lo, hi)
-                    if hit is None or step.rule.span is None:
-                        continue
-                    dest = hit.rule.target.option("to-destination") or "another address"
-                    related = (Related(hit.rule.span, "the DNAT rule"),) if hit.rule.span else ()
-                    yield self.diag(step.rule.span,
-                                    f"{proto} port {max(lo, hit.lo)} is DNATed to {dest} in the nat table: "
-                                    "those packets go through FORWARD, not INPUT, so this rule never sees them",
-                                    related=related,
-                                    help="filter published container ports in DOCKER-USER with "
-                                         "`-m conntrack --ctorigdstport PORT`")
-                    break
+            blocked: dict[str, list] = {}
+            for _step, proto, ranges in blocks:
+                blocked.setdefault(proto, []).append(ranges)
+            forwarded = forwarded_ports(nat, blocked)
+            for step, proto, ranges in blocks:
+                hit = next(((f, both) for f in forwarded
+                            if f.proto == proto and (both := _overlap(ranges, f.ranges))), None)
+                if hit is None:
+                    continue
+                f, (lo, _hi) = hit
+                dest = f.rule.target.option("to-destination") or "another address"
+                related = (Related(f.rule.span, "the DNAT rule"),) if f.rule.span else ()
+                yield self.diag(step.rule.span,
+                                f"{proto} port {lo} is DNATed to {dest} in the nat table: those packets "
+                                "go through FORWARD, not INPUT, so this rule never sees them",
+                                related=related,
+                                help="filter published container ports in DOCKER-USER with "
+                                     "`-m conntrack --ctorigdstport PORT`")

@@ -30,17 +30,19 @@ def _restores_without_flush(text: str) -> bool:
     return any(_NOFLUSH.search(line) for line in text.splitlines() if "-restore" in line)
 
 
-def foreign_chain_names(ruleset: Ruleset) -> dict[str, list[str]]:
-    """Software name -> the foreign chains the ruleset declares or jumps to."""
+def foreign_chain_names(ruleset: Ruleset, limit: int = 4) -> dict[str, list[str]]:
+    """Software name -> the first few foreign chains the ruleset declares or jumps to."""
     names: dict[str, list[str]] = {}
     for table in ruleset.tables:
-        candidates = [c.name for c in table.chains]
-        candidates += sorted({r.target.name for c in table.chains for r in c.rules if r.target is not None})
+        candidates = dict.fromkeys(c.name for c in table.chains)
+        candidates.update(dict.fromkeys(r.target.name for c in table.chains for r in c.rules
+                                        if r.target is not None))
         for name in candidates:
             for software, pattern in FOREIGN_CHAINS:
-                if pattern.match(name) and name not in names.get(software, []):
-                    names.setdefault(software, []).append(name)
-    return names
+                found = names.setdefault(software, [])
+                if len(found) < limit and name not in found and pattern.match(name):
+                    found.append(name)
+    return {software: found for software, found in names.items() if found}
 
 
 def _software_in_yaml(ctx: Context) -> list[str]:

@@ -279,3 +279,49 @@ def test_family_checks_on_a_two_family_document():
     v6_closed = host(6, *GOOD_V4[:3])
     found = lint(v4, v6_closed, kind="cloud-config")
     assert ("FW108", 9) in found and not any(code == "FW107" for code, _ in found)
+
+
+# --------------------------------------------------------------------------- FW401's fix
+
+
+def test_fw401_fix_rewrites_the_state_match_in_place(tmp_path):
+    from fwc.cli import main
+
+    rules = tmp_path / "rules.v4"
+    rules.write_text("*filter\n"
+                     ":INPUT DROP [0:0]\n"
+                     "-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT\n"
+                     "-A INPUT -p tcp -m tcp --dport 22 -m state ! --state INVALID -j ACCEPT\n"
+                     "COMMIT\n", encoding="utf-8")
+    main(["lint", str(rules), "--fix", "--select", "FW401", "--format", "concise"])
+    assert rules.read_text(encoding="utf-8") == (
+        "*filter\n"
+        ":INPUT DROP [0:0]\n"
+        "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -m conntrack ! --ctstate INVALID -j ACCEPT\n"
+        "COMMIT\n")
+    assert main(["lint", str(rules), "--select", "FW401", "--format", "concise"]) == 0
+
+
+def test_fw401_fix_inside_a_cloud_config_edits_the_yaml_line(tmp_path):
+    from fwc.checks.base import Context, load_checks
+    from fwc.fixes import apply_fixes
+    from fwc.load import load_document
+
+    text = ("#cloud-config\n"
+            "write_files:\n"
+            "  - path: /var/lib/iptables/rules-save\n"
+            "    permissions: '0644'\n"
+            "    content: |\n"
+            "      *filter\n"
+            "      :INPUT DROP [0:0]\n"
+            "      -A INPUT -m state --state NEW -j ACCEPT\n"
+            "      COMMIT\n")
+    path = tmp_path / "user-data"
+    path.write_text(text, encoding="utf-8")
+    doc = load_document(str(path))
+    found = list(load_checks()["FW401"]().run(Context(doc)))
+    assert [(d.span.line, d.span.col) for d in found] == [(8, 16)]
+    fixed, count = apply_fixes(text, [d.fix for d in found])
+    assert count == 1
+    assert fixed.splitlines()[7] == "      -A INPUT -m conntrack --ctstate NEW -j ACCEPT"
