@@ -17,15 +17,14 @@ the iptables output for the same policy.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from ..diagnostics import Diagnostic, Severity
-from ..model import (Addr, Chain, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate,
+from ..model import (Addr, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate,
                      Rule, Ruleset, State, Target, TcpFlags)
 from ..source import Span
 from .base import GENERATED_MARKER, Unsupported

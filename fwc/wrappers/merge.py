@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -548,10 +548,3 @@ def _drop(data: dict, path: tuple[str, ...]) -> None:
         if parent[key] == {}:
             parent.pop(key)
 
-
-def iter_owned_paths() -> Iterator[str]:
-    """Every file path some target's merge owns (for documentation and tests)."""
-    for ownership in OWNERSHIP.values():
-        for collection in ownership.collections:
-            if collection.kind == "file":
-                yield from sorted(collection.owned)

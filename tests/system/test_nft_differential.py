@@ -33,7 +33,7 @@ import pytest
 
 from conftest import need_root, need_tool
 from fwc.parse.policy import load_policy
-from fwc.wrappers import Build, emitters
+from fwc.wrappers import Build
 
 pytestmark = pytest.mark.system
 
