@@ -44,6 +44,13 @@ class Ext:
     final: Callable[[dict], str | None] | None = None
     is_target: bool = False
 
+    @property
+    def mandatory(self) -> tuple[str, ...]:
+        return self._mandatory
+
+    def __post_init__(self):
+        self._mandatory = tuple(n for n in self.canonical if self.options[n].mandatory)
+
 
 def _parse_table(spec: str) -> tuple[dict[str, Opt], tuple[str, ...]]:
     options: dict[str, Opt] = {}
@@ -70,6 +77,7 @@ def _ext(name, spec, **kw) -> Ext:
 _PORT_PROTOS = ("tcp", "udp", "udplite", "sctp", "dccp")
 
 
+@functools.lru_cache(maxsize=65536)
 def _check_nat_range(text: str, family: int) -> bool:
     """``ADDR[-ADDR][:PORT[-PORT][/BASE]]`` (IPv6 addresses in brackets when a port
     follows). Returns whether a port range was given."""

@@ -153,8 +153,25 @@ def parse_multiport(text: str) -> tuple[tuple[int, int], ...]:
 _V4_PART = re.compile(r"^[0-9]+$")
 
 
+def _ipv4_int(text: str) -> int | None:
+    """A dotted quad as an integer (the common case, kept cheap), else None."""
+    parts = text.split(".")
+    if len(parts) != 4 or not text.isascii():
+        return None
+    a, b, c, d = parts
+    if not (a.isdigit() and b.isdigit() and c.isdigit() and d.isdigit()):
+        return None
+    a, b, c, d = int(a), int(b), int(c), int(d)
+    if a > 255 or b > 255 or c > 255 or d > 255:
+        return None
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
 def _ipv4_numeric(text: str) -> ipaddress.IPv4Address | None:
     """iptables' own dotted parser: 1 to 4 decimal parts, missing ones are zero."""
+    value = _ipv4_int(text)
+    if value is not None:
+        return ipaddress.IPv4Address(value)
     parts = text.split(".")
     if not 1 <= len(parts) <= 4 or not all(_V4_PART.match(p) for p in parts):
         return None
@@ -185,6 +202,10 @@ def parse_address(text: str, family: int) -> tuple[object, str | None]:
     Raises BadValue for malformed values and for the other family's address (FW011).
     """
     addr_text, slash, mask_text = text.partition("/")
+    if family == 4 and (not slash or mask_text == "32"):
+        value = _ipv4_int(addr_text)
+        if value is not None:  # the common case: one host
+            return ipaddress.IPv4Network((value, 32)), None
     if family == 4:
         addr = _ipv4_numeric(addr_text)
         if addr is None:
@@ -244,7 +265,7 @@ def _parse_mask(text: str, family: int, bits: int) -> int:
     return prefix
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def parse_plain_address(text: str, family: int):
     """One address, no mask (iprange bounds, NAT addresses)."""
     if family == 4:

@@ -28,6 +28,7 @@ from .grammar import lark_parser
 from .ipt_extensions import (MATCHES, OTHER_MATCHES, OTHER_TARGETS, TARGET_PLACES, Ext, Opt,
                              match_ext, target_ext, validate_value)
 from .ipt_lower import comment_of, lower_module, lower_target_args
+from .ipt_shapes import GiveUp, Template, shape_key
 
 __all__ = ["RulesRead", "read_rules", "parse_rule", "detect_family", "split_words"]
 
@@ -68,7 +69,51 @@ def _unquote(raw: str) -> str:
 
 def split_words(line: str, start: int = 0) -> list[Word] | None:
     """Split a command line into words like iptables-restore; None when the line has
-    an unterminated quote (the Lark parser then reports it)."""
+    an unterminated quote (the Lark parser then reports it).
+
+    The common cases (no tabs, no backslashes) are split with str.split, the others
+    with one regular expression; both give the same words (a test checks it)."""
+    if "\t" in line or "\\" in line:
+        return split_words_regex(line, start)
+    if '"' not in line:
+        return _split_plain(line, start, start, [])
+    parts = line[start:].split('"')
+    if not len(parts) % 2:
+        return None
+    words: list[Word] = []
+    pos = start
+    last = len(parts) - 1
+    for k, part in enumerate(parts):
+        if k % 2 == 0:
+            _split_plain(part, 0, pos, words)
+            if k < last:
+                # A word glued to the opening quote is the quoted word's prefix.
+                if part and part[-1] != " ":
+                    prefix, pstart, _ = words.pop()
+                else:
+                    prefix, pstart = "", pos + len(part)
+        else:
+            end = pos + len(part) + 1
+            words.append((prefix + part, pstart, end))
+        pos += len(part) + 1
+    return words
+
+
+def _split_plain(text: str, begin: int, offset: int, out: list) -> list:
+    """Words of ``text[begin:]`` (no quotes, no tabs), columns shifted by ``offset``."""
+    pos = offset
+    for piece in (text[begin:] if begin else text).split(" "):
+        if piece:
+            end = pos + len(piece)
+            out.append((piece, pos, end))
+            pos = end + 1
+        else:
+            pos += 1
+    return out
+
+
+def split_words_regex(line: str, start: int = 0) -> list[Word] | None:
+    """The reference splitter: one regular expression per word."""
     if '"' not in line:
         return [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(line, start)]
     words = []
@@ -213,6 +258,10 @@ class _RuleReader:
         self.words, self.family, self.line = words, family, line
         self._span = make_span
         self.warnings: list[tuple[str, int, int, str]] = []
+        # For shape templates: word index -> (option, parsed value) of every validated
+        # option value, and whether the line can serve as a template at all.
+        self.checked: dict[int, tuple] = {}
+        self.templatable = True
 
     # ----------------------------------------------------------------- commands
 
@@ -323,6 +372,7 @@ class _RuleReader:
         words, n = self.words, len(self.words)
         self.conds: list[tuple[int, object]] = []
         self.modules: list[_Module] = []
+        self.owners: dict[str, _Module] = {}
         self.seen_base: set[str] = set()
         self.proto: str | None = None
         self.proto_negated = False
@@ -376,30 +426,38 @@ class _RuleReader:
         return value, start, end, i + 2
 
     def _option(self, i: int, negated_at: int) -> int:
-        text, start, end = self.words[i]
+        text = self.words[i][0]
         inline = None
         name = text
-        if text.startswith("--") and "=" in text:
+        long = text[:2] == "--"
+        if long and "=" in text:
             name, inline = text.split("=", 1)
+        if long:
+            owner = self.owners.get(name[2:])
+            if owner is not None:
+                return self._module_option_value(owner, owner.ext.options[name[2:]], i, inline,
+                                                 negated_at)
         base = BASE_OPTIONS.get(name)
-        if base is None and name.startswith("--") and not self._module_option(name[2:]):
-            base = self._abbreviated_base(name[2:], start, end)
+        if base is None and long and self._implicit_module(name[2:]) is None:
+            base = self._abbreviated_base(name[2:])
         if base is not None:
             if inline is not None and base in _NO_EQUALS:
+                start, end = self.words[i][1:]
                 raise LineError("FW001", start, end,
                                 f"iptables 1.8.9 does not accept {name}={inline}: it reads the "
                                 f"whole word as the value",
                                 help=f"write '{name} {inline}'")
             return self._base_option(base, i, inline, negated_at)
-        return self._extension_option(i, name[2:] if name.startswith("--") else name, inline,
-                                      negated_at)
+        return self._extension_option(i, name[2:] if long else name, inline, negated_at)
 
-    def _module_option(self, name: str) -> bool:
-        if self.target is not None and self.target.ext and name in self.target.ext.options:
-            return True
-        return any(m.ext and name in m.ext.options for m in self.modules)
+    def _add_owner(self, mod: "_Module") -> None:
+        """Options of a newly loaded module or target shadow earlier ones, as in iptables."""
+        if mod.ext is not None:
+            owners = self.owners
+            for option in mod.ext.options:
+                owners[option] = mod
 
-    def _abbreviated_base(self, name: str, start: int, end: int) -> str | None:
+    def _abbreviated_base(self, name: str) -> str | None:
         matches = {canon for long, canon in _BASE_LONG.items() if long.startswith(name)}
         if len(matches) == 1 and not self._extension_prefix(name):
             return matches.pop()
@@ -413,9 +471,8 @@ class _RuleReader:
         if base in ("match", "jump", "goto") and negated:
             what = "--match" if base == "match" else "-j" if base == "jump" else "-g"
             raise LineError("FW001", cstart, end, f"'!' cannot be used before {what}")
-        if base in ("source", "destination", "protocol", "in-interface", "out-interface",
-                    "fragment", "jump", "goto") or (base == "goto"):
-            key = "target" if base in ("jump", "goto") else base
+        if base in _ONCE:
+            key = "target" if base == "jump" or base == "goto" else base
             if key in self.seen_base:
                 raise LineError("FW001", start, end, f"{text} can be given only once in a rule")
             self.seen_base.add(key)
@@ -427,12 +484,12 @@ class _RuleReader:
             return i + 1
         value, vstart, vend, nxt = self._value(i, inline, text)
         if base == "set-counters":
+            self.templatable = False
             if nxt >= len(self.words):
                 raise LineError("FW001", start, end, f"{text} needs packets and bytes")
             nxt += 1
             return nxt
-        handler = getattr(self, "_base_" + base.replace("-", "_"))
-        handler(i, value, vstart, vend, negated, cstart)
+        _BASE_HANDLERS[base](self, i, value, vstart, vend, negated, cstart)
         return nxt
 
     def _base_source(self, i, value, vstart, vend, negated, cstart):
@@ -501,7 +558,9 @@ class _RuleReader:
                             help=f"did you mean {close[0]!r}?" if close else None)
         if name == "icmpv6":
             name = "icmp6"
-        self.modules.append(_Module(name, ext, start, vend, i))
+        mod = _Module(name, ext, start, vend, i)
+        self.modules.append(mod)
+        self._add_owner(mod)
 
     def _base_jump(self, i, value, vstart, vend, negated, cstart):
         self._target(i, value, vstart, vend, goto=False)
@@ -517,6 +576,7 @@ class _RuleReader:
         if goto and (ext is not None or name in OTHER_TARGETS):
             raise LineError("FW001", vstart, vend, f"-g needs a user chain, not the target {name}")
         self.target = _Module(name, ext, self.words[i][1], vend, i)
+        self._add_owner(self.target)
         self.target_word = (name, vstart, vend)
         self.goto = goto
 
@@ -568,6 +628,7 @@ class _RuleReader:
         if mod is None:
             mod = _Module(module, ext, -1, -1, -1)
             self.modules.append(mod)
+            self._add_owner(mod)
         return mod
 
     def _opaque_owner(self) -> _Module | None:
@@ -645,6 +706,10 @@ class _RuleReader:
                 parsed = validate_value(opt, value, self.family)
             except V.BadValue as exc:
                 raise LineError(exc.code, vstart, vend, f"{mod.name} --{opt.name}: {exc}") from None
+            if inline is None:
+                self.checked[i + 1] = (opt, parsed)
+            else:
+                self.templatable = False
             if opt.type == "addr" and parsed[1]:
                 self.warnings.append(("FW010", vstart, vend, parsed[1]))
             values = (value,)
@@ -664,6 +729,8 @@ class _RuleReader:
                     raise LineError("FW008", bad[1], bad[2], f"tcp --tcp-flags: {exc}") from None
             elif opt.type == "setargs":
                 _check_set_flags(second)
+            if opt.type != "tcpflags":
+                self.templatable = False
             values = (first[0], second[0])
             vend = second[2]
             nxt = i + 3
@@ -701,6 +768,15 @@ class _RuleReader:
             target = Target(name, args, self.goto, self._span(self.target.start, self.target.end))
         return ParsedRule(chain, [c for _, c in conds], target, comment), target_span
 
+    def finals(self) -> list:
+        """Modules whose final check depends on values: (extension, [(option, word)])."""
+        found = []
+        for mod in self.modules:
+            if mod.ext is not None and mod.ext.final is not None:
+                found.append((mod.ext, [(name, pos + 1) for name, _, values, _, _, _, pos
+                                        in mod.items if values]))
+        return found
+
     def _check_extension(self, mod: _Module) -> None:
         ext = mod.ext
         seen = mod.seen
@@ -716,9 +792,8 @@ class _RuleReader:
                 names = ", ".join("--" + o for o in group)
                 raise LineError("FW001", *where, f"{label}: one of {names} is required"
                                 if len(group) > 1 else f"{label}: option --{group[0]} must be specified")
-        for name in ext.canonical:
-            opt = ext.options[name]
-            if opt.mandatory and name not in seen:
+        for name in ext.mandatory:
+            if name not in seen:
                 raise LineError("FW001", *where, f"{label}: option --{name} must be specified")
         for name, needed in ext.also.items():
             if name in seen and needed not in seen:
@@ -760,6 +835,13 @@ class _RuleReader:
         if name == "REJECT" and mod.seen.get("reject-with") in ("tcp-reset", "tcp-rst") \
                 and self.proto != "tcp":
             raise LineError("FW008", *where, "--reject-with tcp-reset needs -p tcp in the same rule")
+
+
+_ONCE = frozenset({"source", "destination", "protocol", "in-interface", "out-interface",
+                   "fragment", "jump", "goto"})
+_BASE_HANDLERS = {name: getattr(_RuleReader, "_base_" + name.replace("-", "_"))
+                  for name in ("source", "destination", "protocol", "in-interface",
+                               "out-interface", "match", "jump", "goto")}
 
 
 def _first(item):
@@ -851,6 +933,8 @@ class _FileReader:
         self.table: _TableBuild | None = None
         self.line_no = 0
         self.line = ""
+        self.templates: dict[tuple, Template | None] = {}
+        self.use_templates = True
 
     # ----------------------------------------------------------------- positions
 
@@ -858,6 +942,16 @@ class _FileReader:
         if self.linemap is not None:
             return self.linemap.span(line, start + 1, line, end + 1)
         return Span(self.path, line, start + 1, line, end + 1)
+
+    def span_maker(self):
+        """A fast (start, end) -> Span function for the current line."""
+        if self.linemap is not None:
+            return self.line_span
+        path, line = self.path, self.line_no
+
+        def make(start: int, end: int) -> Span:
+            return Span(path, line, start + 1, line, end + 1)
+        return make
 
     def line_span(self, start: int, end: int) -> Span:
         return self.span(self.line_no, start, end)
@@ -1027,11 +1121,41 @@ class _FileReader:
         words = split_words(line, start)
         if words is None:
             counters_text, words = lark_words(line)
-        reader = _RuleReader(words, self.family, line, self.line_span)
+        key = None
+        if self.use_templates and len(words) > 1 and words[0][0] in ("-A", "--append"):
+            key = shape_key(words)
+            template = self.templates.get(key)
+            if template is not None:
+                if self._from_template(template, words, table, counters):
+                    return
+                key = None
+        reader = _RuleReader(words, self.family, line, self.span_maker())
         command = reader.command()
         for code, wstart, wend, message in reader.warnings:
             self.report(code, self.line_no, wstart, wend, message)
         getattr(self, "_do_" + command.action.replace("-", "_"))(command, table, counters)
+        if key is not None and reader.templatable and not reader.warnings and key not in self.templates \
+                and self.linemap is None:
+            try:
+                self.templates[key] = Template(words, command.rule, command.target_span,
+                                               reader.checked, reader.finals(), self.family)
+            except GiveUp:
+                self.templates[key] = None
+
+    def _from_template(self, template, words, table, counters) -> bool:
+        try:
+            chain, conds, target, comment, target_span = template.apply(words, self.path, self.line_no)
+        except (GiveUp, V.BadValue):
+            return False
+        build = table.chains.get(chain)
+        if build is None or not build.declared:
+            command = Command("append", chain, (words[1][1], words[1][2]))
+            build = self._chain_for(table, command)
+        line = self.line
+        rule = Rule(chain, Match(tuple(conds)), target, comment,
+                    Span(self.path, self.line_no, 1, self.line_no, len(line) + 1), counters, line)
+        build.rules.append((rule, self.line_no, target_span))
+        return True
 
     def _chain_for(self, table: _TableBuild, command: Command) -> _ChainBuild:
         chain = table.chains.get(command.chain)
@@ -1161,8 +1285,10 @@ class _FileReader:
     # ----------------------------------------------------------------- tables
 
     def _close_table(self, table: _TableBuild) -> None:
-        """At COMMIT: every chain used must exist, every jump must go somewhere."""
-        for chain in table.chains.values():
+        """At COMMIT: every chain used must exist, every jump must go somewhere, no
+        loops, and targets only where the kernel allows them."""
+        chains = table.chains
+        for chain in chains.values():
             if not chain.declared and chain.first_use is not None:
                 line, (start, end) = chain.first_use
                 self.report("FW004", line, start, end,
@@ -1170,71 +1296,92 @@ class _FileReader:
                             + (f" ({chain.name} is a built-in chain of another table)"
                                if _builtin_anywhere(chain.name) else ""),
                             help=f"declare it with :{chain.name} - [0:0]")
-        for chain in table.chains.values():
+        # One pass over the rules: jumps into user chains, and targets with places.
+        jumps: dict[str, list[tuple[str, int, tuple | None]]] = {}
+        placed = []
+        for chain in chains.values():
+            out = None
             for rule, line, target_span in chain.rules:
                 target = rule.target
-                if target is None or target_span is None or _is_target(target.name, self.family):
+                if target is None:
                     continue
-                if target.name not in table.chains:
+                name = target.name
+                if name in TARGET_PLACES:
+                    placed.append((chain, target, line, target_span))
+                user = chains.get(name)
+                if user is not None:
+                    if user.policy is None:
+                        if out is None:
+                            out = jumps.setdefault(chain.name, [])
+                        out.append((name, line, target_span))
+                elif target_span is not None and not _is_target(name, self.family):
                     self.report("FW004", line, *target_span,
-                                f"{'-g' if target.goto else '-j'} {target.name}: no such chain "
+                                f"{'-g' if target.goto else '-j'} {name}: no such chain "
                                 f"or target in the {table.name} table",
-                                help=f"declare the chain with :{target.name} - [0:0], or check "
+                                help=f"declare the chain with :{name} - [0:0], or check "
                                      "the spelling of the target")
-        self._check_loops(table)
-        self._check_places(table)
+        self._check_loops(jumps)
+        if placed:
+            self._check_places(table, placed, jumps)
 
-    def _check_loops(self, table: _TableBuild) -> None:
-        edges = {name: [(r, line, span) for r, line, span in c.rules
-                        if r.target is not None and r.target.name in table.chains
-                        and table.chains[r.target.name].policy is None]
-                 for name, c in table.chains.items()}
+    def _check_loops(self, jumps: dict) -> None:
         state: dict[str, int] = {}
-        stack: list[str] = []
-
-        def visit(name: str) -> None:
-            state[name] = 1
-            stack.append(name)
-            for rule, line, span in edges.get(name, ()):
-                nxt = rule.target.name
-                if state.get(nxt) == 1:
-                    cycle = stack[stack.index(nxt):] + [nxt]
+        for root in list(jumps):
+            if root in state:
+                continue
+            # Iterative depth-first search: (chain, index of its next jump).
+            stack = [(root, 0)]
+            path = [root]
+            state[root] = 1
+            while stack:
+                name, index = stack[-1]
+                edges = jumps.get(name, ())
+                if index >= len(edges):
+                    stack.pop()
+                    path.pop()
+                    state[name] = 2
+                    continue
+                stack[-1] = (name, index + 1)
+                nxt, line, span = edges[index]
+                mark = state.get(nxt)
+                if mark == 1:
+                    cycle = path[path.index(nxt):] + [nxt]
                     self.report("FW005", line, *(span or (0, 1)),
                                 f"chain loop: {' -> '.join(cycle)}; iptables-restore refuses "
                                 "rules that jump in a circle")
-                elif nxt not in state:
-                    visit(nxt)
-            stack.pop()
-            state[name] = 2
+                elif mark is None:
+                    state[nxt] = 1
+                    stack.append((nxt, 0))
+                    path.append(nxt)
 
-        for name in list(table.chains):
-            if name not in state:
-                visit(name)
-
-    def _check_places(self, table: _TableBuild) -> None:
-        sources = _reaching_builtins(table)
-        for chain in table.chains.values():
-            for rule, line, span in chain.rules:
-                target = rule.target
-                if target is None or target.name not in TARGET_PLACES or span is None:
-                    continue
-                places = TARGET_PLACES[target.name]
-                if table.name not in places:
-                    where = ", ".join(f"the {t} table" for t in places)
-                    self.report("FW012", line, *span,
-                                f"{target.name} is not allowed in the {table.name} table "
-                                f"(only in {where})")
-                    continue
-                hooks = places[table.name]
-                if hooks is None:
-                    continue
-                reached = {chain.name} if chain.policy is not None else sources.get(chain.name, set())
-                bad = sorted(reached - hooks)
-                if bad:
-                    via = "" if chain.policy is not None else f" (chain {chain.name} is reached from {', '.join(bad)})"
-                    self.report("FW012", line, *span,
-                                f"{target.name} is only allowed in {', '.join(sorted(hooks))} of "
-                                f"the {table.name} table, not in {', '.join(bad)}{via}")
+    def _check_places(self, table: _TableBuild, placed: list, jumps: dict) -> None:
+        sources: dict[str, set[str]] | None = None
+        for chain, target, line, span in placed:
+            if span is None:
+                continue
+            places = TARGET_PLACES[target.name]
+            if table.name not in places:
+                where = ", ".join(f"the {t} table" for t in places)
+                self.report("FW012", line, *span,
+                            f"{target.name} is not allowed in the {table.name} table "
+                            f"(only in {where})")
+                continue
+            hooks = places[table.name]
+            if hooks is None:
+                continue
+            if chain.policy is not None:
+                reached = {chain.name}
+            else:
+                if sources is None:
+                    sources = _reaching_builtins(table, jumps)
+                reached = sources.get(chain.name, set())
+            bad = sorted(reached - hooks)
+            if bad:
+                via = "" if chain.policy is not None else \
+                    f" (chain {chain.name} is reached from {', '.join(bad)})"
+                self.report("FW012", line, *span,
+                            f"{target.name} is only allowed in {', '.join(sorted(hooks))} of "
+                            f"the {table.name} table, not in {', '.join(bad)}{via}")
 
     # ----------------------------------------------------------------- model
 
@@ -1260,7 +1407,7 @@ def _is_target(name: str, family: int) -> bool:
     return target_ext(name, family) is not None or name in OTHER_TARGETS
 
 
-def _reaching_builtins(table: _TableBuild) -> dict[str, set[str]]:
+def _reaching_builtins(table: _TableBuild, jumps: dict) -> dict[str, set[str]]:
     """For each user chain, the built-in chains whose rules lead to it."""
     reach: dict[str, set[str]] = {}
     for chain in table.chains.values():
@@ -1269,12 +1416,8 @@ def _reaching_builtins(table: _TableBuild) -> dict[str, set[str]]:
         todo = [chain.name]
         seen = {chain.name}
         while todo:
-            current = table.chains.get(todo.pop())
-            if current is None:
-                continue
-            for rule, *_ in current.rules:
-                nxt = rule.target.name if rule.target is not None else None
-                if nxt in table.chains and nxt not in seen and table.chains[nxt].policy is None:
+            for nxt, _, _ in jumps.get(todo.pop(), ()):
+                if nxt not in seen:
                     seen.add(nxt)
                     reach.setdefault(nxt, set()).add(chain.name)
                     todo.append(nxt)
@@ -1296,15 +1439,19 @@ def _expand(conds: list) -> list[tuple]:
 # --------------------------------------------------------------------------- API
 
 def read_rules(text: str, path: str, *, family: int | None = None,
-               linemap: LineMap | None = None) -> RulesRead:
+               linemap: LineMap | None = None, shapes: bool = True) -> RulesRead:
     """Read an iptables-save dump or iptables-restore input.
 
     ``family`` None detects it from the content and the file name (default 4).
     ``linemap`` maps positions into an outer file (rules embedded in YAML).
+    ``shapes`` False reads every line with the full interpreter (the fast path's
+    reference; the result is the same).
     """
     if family is None:
         family = detect_family(text, path)
-    return _FileReader(text, path, family, linemap).read()
+    reader = _FileReader(text, path, family, linemap)
+    reader.use_templates = shapes
+    return reader.read()
 
 
 def parse_rule(line: str, *, family: int, table: str = "filter", span: Span | None = None,
