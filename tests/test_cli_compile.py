@@ -244,6 +244,18 @@ def test_keeps_the_permissions_of_the_file_it_replaces(workdir, capsys):
     assert os.stat(workdir / "rules").st_mode & 0o777 == 0o600
 
 
+def test_writes_through_a_symlink_to_the_file_it_names(workdir, capsys):
+    write(workdir / "host.fw", GOOD)
+    (workdir / "deploy").mkdir()
+    run(capsys, "host.fw", "-o", "deploy/rules", "--emit", "iptables")
+    (workdir / "rules").symlink_to("deploy/rules")
+    write(workdir / "host.fw", GOOD + "allow tcp 8080\n")
+    assert run(capsys, "host.fw", "-o", "rules", "--emit", "iptables")[0] == 0
+    assert (workdir / "rules").is_symlink()
+    assert "--dport 8080" in (workdir / "deploy" / "rules").read_text()
+    assert leftovers(workdir) == [] and leftovers(workdir / "deploy") == []
+
+
 @pytest.mark.parametrize("target, words", [("missing/user-data", "cannot write"),
                                            (".", "is a directory")])
 def test_unwritable_output_exits_2(workdir, capsys, target, words):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -174,7 +175,9 @@ def deliver(text: str, args: argparse.Namespace) -> int:
         refuse_foreign(args.output, existing, args.force)
     if existing != text:
         try:
-            write_atomic(args.output, text)
+            # Through a symlink to the file it names: replacing the link itself would
+            # leave the file that is really used stale.
+            write_atomic(os.path.realpath(args.output), text)
         except OSError as exc:
             raise FwcError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
     return EXIT_OK
