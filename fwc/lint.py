@@ -95,8 +95,14 @@ def _innermost_frame(exc: BaseException) -> str:
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted by position then code; exact duplicates removed (deterministic output)."""
-    unique = dict.fromkeys(diagnostics)
-    return sorted(unique, key=lambda d: (*d.sort_key, -int(d.severity), d.span.end_line,
+    unique: dict = {}
+    for d in diagnostics:
+        try:
+            unique.setdefault(d, None)
+        except TypeError:  # a check built an unhashable field (a list): keep it, undeduplicated
+            unique.setdefault(id(d), d)
+    items = [d if v is None else v for d, v in unique.items()]
+    return sorted(items, key=lambda d: (*d.sort_key, -int(d.severity), d.span.end_line,
                                          d.span.end_col))
 
 

@@ -8,6 +8,7 @@ linted and reported).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 
@@ -108,7 +109,10 @@ def lint_files(args: argparse.Namespace, resolver: ConfigResolver) -> Run:
                 outcome.errors.append(f"{path}: internal error while reading "
                                       f"({type(exc).__name__}: {exc}); this is a bug in fwc")
             else:
-                outcome.results.append((LintResult(doc, lint_document(doc, config)), config))
+                found = lint_document(doc, config)
+                # Keep the text for the report, not the rulesets: a thousand files stay small.
+                slim = dataclasses.replace(doc, rulesets=(), extra={})
+                outcome.results.append((LintResult(slim, found), config))
             advance()
     return outcome
 
