@@ -496,3 +496,55 @@ def option(ctx, check, name: str):
     """A check option: the configured value, else the check's default."""
     configured = ctx.settings.options.get(check.code, {})
     return configured.get(name, check.options[name])
+
+
+# --------------------------------------------------------------------------- one pass over every rule
+
+LOG_TARGETS = frozenset({"LOG", "NFLOG", "ULOG"})
+_HOSTNAME_OPTIONS = frozenset({"-s", "--source", "-d", "--destination"})
+
+
+@dataclass
+class RuleFacts:
+    """What the rule-level checks look for, gathered in one pass over a ruleset."""
+
+    state_module: list[Rule] = field(default_factory=list)          # `-m state`
+    logging: list[tuple[Table, Chain, Rule]] = field(default_factory=list)
+    hostnames: list[tuple[Rule, Opaque]] = field(default_factory=list)
+    accepted_sources: list[tuple[Chain, Rule, Addr]] = field(default_factory=list)
+    # Per table name: every chain declared and every target named, in file order.
+    names: dict[str, dict[str, None]] = field(default_factory=dict)
+
+
+def _gather(ruleset: Ruleset) -> RuleFacts:
+    facts = RuleFacts()
+    state_module, logging, hostnames, sources = (facts.state_module, facts.logging, facts.hostnames,
+                                                 facts.accepted_sources)
+    for table in ruleset.tables:
+        names = facts.names.setdefault(table.name, {})
+        for chain in table.chains:
+            names[chain.name] = None
+            for rule in chain.rules:
+                target = rule.target.name if rule.target is not None else ""
+                names[target] = None
+                if target in LOG_TARGETS:
+                    logging.append((table, chain, rule))
+                stated = False
+                for cond in rule.match.conds:
+                    kind = type(cond)
+                    if kind is State:
+                        if cond.module == "state" and not stated:
+                            state_module.append(rule)
+                            stated = True
+                    elif kind is Addr:
+                        if target == "ACCEPT" and cond.field == "src":
+                            sources.append((chain, rule, cond))
+                    elif kind is Opaque:
+                        if not cond.module and len(cond.args) == 2 and cond.args[0] in _HOSTNAME_OPTIONS:
+                            hostnames.append((rule, cond))
+        names.pop("", None)
+    return facts
+
+
+def rule_facts(ctx, ruleset: Ruleset) -> RuleFacts:
+    return ctx.fact(("rule-facts", id(ruleset)), lambda: _gather(ruleset))

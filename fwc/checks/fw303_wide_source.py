@@ -66,16 +66,14 @@ class WideSource(Check):
         prefixes = {4: int(w.option(ctx, self, "v4-max-prefix")), 6: int(w.option(ctx, self, "v6-max-prefix"))}
         limits = {4: 1 << (32 - prefixes[4]), 6: 1 << (128 - prefixes[6])}
         for ruleset in ctx.rulesets:
-            for _table, _chain, rule in ruleset.rules():
-                if rule.target is None or rule.target.name != "ACCEPT":
+            for chain, rule, cond in w.rule_facts(ctx, ruleset).accepted_sources:
+                if (cond.negated or isinstance(cond.value, str) or cond.is_any
+                        or address_count(cond) <= limits.get(cond.version, 1 << 128)):
                     continue
-                for cond in rule.match.conds:
-                    if (isinstance(cond, Addr) and cond.field == "src" and not cond.negated
-                            and not isinstance(cond.value, str) and not cond.is_any and address_count(cond) > limits.get(cond.version, 1 << 128)):
-                        yield self.diag(rule.span or w.chain_span(ctx, _chain),
-                                        f"the accepted source {_format(cond)} is wider than a "
-                                        f"/{prefixes[cond.version]}: is the prefix length a typo?",
-                                        help="narrow the source to the networks that need access")
+                yield self.diag(rule.span or w.chain_span(ctx, chain),
+                                f"the accepted source {_format(cond)} is wider than a "
+                                f"/{prefixes[cond.version]}: is the prefix length a typo?",
+                                help="narrow the source to the networks that need access")
 
 
 def _format(cond: Addr) -> str:

@@ -8,6 +8,7 @@ from typing import Iterator
 from ..diagnostics import Diagnostic, Edit, Fix, Severity
 from ..model import Rule, State
 from ..source import Span
+from . import _walk as w
 from .base import Check, Context
 
 # `-m state [!] --state LIST` as iptables-save writes it (and the long spellings).
@@ -78,9 +79,9 @@ class DeprecatedStateMatch(Check):
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         seen: set[Span] = set()  # a policy line compiled for both families is reported once
         for ruleset in ctx.rulesets:
-            for _table, _chain, rule in ruleset.rules():
+            for rule in w.rule_facts(ctx, ruleset).state_module:
                 conds = [c for c in rule.match.conds if isinstance(c, State) and c.module == "state"]
-                if not conds or rule.span is None or rule.span in seen:
+                if rule.span is None or rule.span in seen:
                     continue
                 seen.add(rule.span)
                 states = ",".join(sorted(conds[0].states))

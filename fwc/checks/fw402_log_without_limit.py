@@ -7,10 +7,8 @@ from typing import Iterator
 from ..diagnostics import Diagnostic, Severity
 from ..model import Rate, Rule, Table
 from ..source import Span
+from . import _walk as w
 from .base import Check, Context
-
-LOG_TARGETS = frozenset({"LOG", "NFLOG", "ULOG"})
-
 
 def _limited(rule: Rule) -> bool:
     return any(isinstance(c, Rate) and not c.negated for c in rule.match.conds)
@@ -86,19 +84,17 @@ class LogWithoutLimit(Check):
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         seen: set[Span] = set()
         for ruleset in ctx.rulesets:
-            for table in ruleset.tables:
-                limited_chains: set[str] | None = None
-                for chain in table.chains:
-                    for rule in chain.rules:
-                        if rule.target is None or rule.target.name not in LOG_TARGETS or _limited(rule):
-                            continue
-                        if limited_chains is None:
-                            limited_chains = rate_limited_chains(table)
-                        if chain.name in limited_chains or rule.span is None or rule.span in seen:
-                            continue
-                        seen.add(rule.span)
-                        yield self.diag(rule.span,
-                                        f"{rule.target.name} without a rate limit: every matching packet "
-                                        "is logged, so a flood fills the logs",
-                                        help="add `-m limit --limit 5/min --limit-burst 10` (policy: "
-                                             "`log` is limited by default)")
+            limited_chains: dict[str, set[str]] = {}
+            for table, chain, rule in w.rule_facts(ctx, ruleset).logging:
+                if _limited(rule) or rule.span is None or rule.span in seen:
+                    continue
+                if table.name not in limited_chains:
+                    limited_chains[table.name] = rate_limited_chains(table)
+                if chain.name in limited_chains[table.name]:
+                    continue
+                seen.add(rule.span)
+                yield self.diag(rule.span,
+                                f"{rule.target.name} without a rate limit: every matching packet "
+                                "is logged, so a flood fills the logs",
+                                help="add `-m limit --limit 5/min --limit-burst 10` (policy: "
+                                     "`log` is limited by default)")

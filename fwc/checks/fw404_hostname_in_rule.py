@@ -7,6 +7,7 @@ from typing import Iterator
 from ..diagnostics import Diagnostic, Severity
 from ..model import Addr, Opaque
 from ..source import Span
+from . import _walk as w
 from .base import Check, Context
 
 _ADDRESS_OPTIONS = {"-s": "source", "--source": "source", "-d": "destination", "--destination": "destination"}
@@ -68,17 +69,13 @@ class HostnameInRule(Check):
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         seen: set[Span] = set()
         for ruleset in ctx.rulesets:
-            for _table, _chain, rule in ruleset.rules():
-                for cond in rule.match.conds:
-                    found = hostname_of(cond)
-                    if found is None:
-                        continue
-                    span = cond.span or rule.span
-                    if span is None or span in seen:
-                        continue
-                    seen.add(span)
-                    side, name = found
-                    yield self.diag(span,
-                                    f"the {side} address {name!r} is a DNS name: it is resolved once when "
-                                    "the rules load, and a failed lookup stops the whole restore",
-                                    help="write the address (with a comment naming the host)")
+            for rule, cond in w.rule_facts(ctx, ruleset).hostnames:
+                span = cond.span or rule.span
+                if span is None or span in seen:
+                    continue
+                seen.add(span)
+                side, name = hostname_of(cond)
+                yield self.diag(span,
+                                f"the {side} address {name!r} is a DNS name: it is resolved once when "
+                                "the rules load, and a failed lookup stops the whole restore",
+                                help="write the address (with a comment naming the host)")

@@ -8,6 +8,7 @@ from typing import Iterator
 from ..diagnostics import Diagnostic, Severity
 from ..model import Ruleset
 from ..source import Span
+from . import _walk as w
 from .base import Check, Context
 
 # Chains other software creates and keeps up to date at run time.
@@ -30,19 +31,21 @@ def _restores_without_flush(text: str) -> bool:
     return any(_NOFLUSH.search(line) for line in text.splitlines() if "-restore" in line)
 
 
-def foreign_chain_names(ruleset: Ruleset, limit: int = 4) -> dict[str, list[str]]:
+_ANY_FOREIGN = re.compile("|".join(f"(?:{pattern.pattern})" for _software, pattern in FOREIGN_CHAINS))
+
+
+def foreign_chain_names(names_by_table: dict[str, dict[str, None]], limit: int = 4) -> dict[str, list[str]]:
     """Software name -> the first few foreign chains the ruleset declares or jumps to."""
-    names: dict[str, list[str]] = {}
-    for table in ruleset.tables:
-        candidates = dict.fromkeys(c.name for c in table.chains)
-        candidates.update(dict.fromkeys(r.target.name for c in table.chains for r in c.rules
-                                        if r.target is not None))
-        for name in candidates:
+    found: dict[str, list[str]] = {}
+    for names in names_by_table.values():
+        for name in names:
+            if not _ANY_FOREIGN.match(name):
+                continue
             for software, pattern in FOREIGN_CHAINS:
-                found = names.setdefault(software, [])
-                if len(found) < limit and name not in found and pattern.match(name):
-                    found.append(name)
-    return {software: found for software, found in names.items() if found}
+                listed = found.setdefault(software, [])
+                if len(listed) < limit and name not in listed and pattern.match(name):
+                    listed.append(name)
+    return {software: listed for software, listed in found.items() if listed}
 
 
 def _software_in_yaml(ctx: Context) -> list[str]:
@@ -109,7 +112,7 @@ class RestoreWipesForeignChains(Check):
         for ruleset in ctx.rulesets:
             if not ruleset.tables:
                 continue
-            chains = foreign_chain_names(ruleset)
+            chains = foreign_chain_names(w.rule_facts(ctx, ruleset).names)
             software = list(chains) + [s for s in installed if s not in chains]
             if not software:
                 continue
