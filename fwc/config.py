@@ -234,11 +234,11 @@ class ConfigResolver:
             return self._explicit
         found = None
         if path is not None and str(path) != "-":
-            found = self._find(Path(path).parent if Path(path).parent != Path("") else Path("."))
+            found = self._find(Path(path).parent)
         if found is None:
             found = self._find(Path.cwd())
         if found is None:
-            return self._default()
+            return self._default
         if found not in self._by_file:
             self._by_file[found] = load_config(found)
         return self._by_file[found]
@@ -250,11 +250,8 @@ class ConfigResolver:
         return self._by_dir[key]
 
     @functools.cached_property
-    def _default_config(self) -> Config:
-        return Config()
-
     def _default(self) -> Config:
-        return self._default_config
+        return Config()
 
 
 # --------------------------------------------------------------------- validation

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args._rules_command == "rule":
-        sys.stdout.write(render(find_check(args.code)))
+        _print_page(render(find_check(args.code)))
         return 0
     checks = list(load_checks().values())
     if args.format == "json":
@@ -49,6 +49,18 @@ def find_check(wanted: str) -> type[Check]:
         or difflib.get_close_matches(key.lower(), list(by_name), n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]}?)" if close else "; `fwc rules` lists them all"
     raise FwcError(f"unknown check {wanted!r}{hint}")
+
+
+def _print_page(markdown: str) -> None:
+    """Rendered Markdown on a terminal; the Markdown text itself otherwise (pipes, files)."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console(highlight=False)
+    if console.is_terminal:
+        console.print(Markdown(markdown))
+    else:
+        sys.stdout.write(markdown)
 
 
 def _row(cls: type[Check]) -> dict:
