@@ -87,7 +87,7 @@ def test_output_is_recognised_as_fwc_written():
     assert not is_generated("#cloud-config\nwrite_files: []\n")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(v4=rulesets(family=4), v6=rulesets(family=6))
 def test_any_rules_survive_the_yaml_round_trip(v4, v6):
     build = build_for(v4, v6)

@@ -12,7 +12,7 @@ from fwc.parse.rules_save import read_rules
 from policy_strategies import policies
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=policies())
 def test_generated_policy_renders_and_reads_back_to_the_same_model(text):
     result = load_policy("generated.fw", text=text)

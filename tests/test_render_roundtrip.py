@@ -20,7 +20,7 @@ HEAD = ("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n
         ":mychain - [0:0]\n")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ruleset=rulesets())
 def test_reading_rendered_text_gives_the_model_back(ruleset):
     read = read_rules(render(ruleset, source_name="generated.fw"), "generated.rules",
