@@ -4,6 +4,7 @@ refuses to render, each pointing at the right span."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 
@@ -102,6 +103,18 @@ def test_check_reports_what_iptables_restore_would_refuse_at_the_rule(bad, code,
     with pytest.raises(Unsupported) as raised:
         render(filter_ruleset(4, bad), source_name="p.fw")
     assert raised.value.diagnostics == found
+
+
+def test_a_condition_kind_the_backend_does_not_know_is_reported_not_rendered():
+    @dataclasses.dataclass(frozen=True)
+    class Teleport:
+        negated: bool = False
+        module: str | None = "teleport"
+        span: Span | None = None
+
+    found = check(filter_ruleset(4, rule(Teleport(), span=SPAN)))
+    assert [(d.code, d.span) for d in found] == [("FW008", SPAN)]
+    assert "cannot express a Teleport condition" in found[0].message
 
 
 def test_check_points_at_the_condition_when_it_has_a_span():

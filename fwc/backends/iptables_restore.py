@@ -394,8 +394,11 @@ class _Checker:
         protocol = _protocol_name(rule)
         for cond in rule.match.conds:
             checker = self._CONDITION_CHECKS.get(type(cond))
-            if checker is not None:
-                yield from checker(self, rule, cond, protocol)
+            if checker is None:
+                yield self.error("FW008", f"iptables-restore output cannot express a "
+                                 f"{type(cond).__name__} condition", cond, rule)
+                continue
+            yield from checker(self, rule, cond, protocol)
         yield from self.comment(rule)
         yield from self.target(table, rule)
 
@@ -487,11 +490,17 @@ class _Checker:
             yield self.error("FW008", f"-m {cond.module} cannot be negated", cond, rule)
         yield from self.tokens(rule, cond, [v for kv in cond.options for v in kv])
 
+    def proto(self, rule: Rule, cond: Proto, protocol) -> Iterator[Diagnostic]:
+        if not cond.name or not _printable(cond.name) or " " in cond.name:
+            yield self.error("FW008", f"protocol {cond.name!r} cannot be written for "
+                             "iptables", cond, rule)
+
     def opaque(self, rule: Rule, cond: Opaque, protocol) -> Iterator[Diagnostic]:
         yield from self.tokens(rule, cond, [cond.module, *cond.args])
 
+    # Every kind of condition this backend can express, with what it checks of each.
     _CONDITION_CHECKS: dict[type, Callable] = {
-        Addr: addr, Iface: iface, Fragment: fragment, Ports: ports, TcpFlags: tcp_flags,
+        Proto: proto, Addr: addr, Iface: iface, Fragment: fragment, Ports: ports, TcpFlags: tcp_flags,
         Icmp: icmp, State: state, Rate: rate, Opaque: opaque,
     }
 
