@@ -22,6 +22,7 @@ ask the same question share one walk.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Literal
 
@@ -474,9 +475,12 @@ def where(outcome: Outcome) -> str:
     return f"`{rule_text(outcome.rule)}`{line}"
 
 
+_COUNTERS = re.compile(r"^\[\d+:\d+\]\s*")
+
+
 def rule_text(rule: Rule) -> str:
     if rule.text:
-        return rule.text.strip()
+        return _COUNTERS.sub("", rule.text.strip())
     target = rule.target.name if rule.target else ""
     return f"-A {rule.chain} ... -j {target}".strip()
 

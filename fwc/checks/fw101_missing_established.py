@@ -19,8 +19,10 @@ def reply_probes(chain: str, family: int, forwarded: w.Step | None = None) -> tu
     other way: in on its output interface, out on its input interface."""
     public = w.PUBLIC_SOURCE[family]
     if chain == "INPUT":
+        # A web server's answer comes from anywhere; a DNS answer from the resolvers the
+        # host uses, which a ruleset may name (so the UDP probe's source is left open).
         return (w.Probe(family, proto="tcp", sport=443, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public),
-                w.Probe(family, proto="udp", sport=53, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public))
+                w.Probe(family, proto="udp", sport=53, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES))
     if chain == "FORWARD":
         iface_in, iface_out = w.EXTERNAL, None
         if forwarded is not None:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Severity
 from ..model import Addr
 from . import _walk as w
 from .base import Check, Context
+
+
+# Wide by definition and never a typo: link-local, unique-local and multicast ranges.
+SPECIAL_RANGES = tuple(ipaddress.ip_network(n) for n in ("fe80::/10", "fc00::/7", "ff00::/8", "224.0.0.0/4"))
+
+
+def is_special(cond: Addr) -> bool:
+    value = cond.value
+    return not isinstance(value, tuple) and any(
+        value.version == net.version and value.subnet_of(net) for net in SPECIAL_RANGES)
 
 
 def address_count(cond: Addr) -> int:
@@ -48,7 +59,9 @@ class WideSource(Check):
 
     Exceptions
         The private ranges (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`) are not wider
-        than /8 and are not reported. A deliberately wide source (a whole region's
+        than /8 and are not reported; neither are the ranges that are wide by definition:
+        IPv6 link-local `fe80::/10`, unique-local `fc00::/7`, multicast `ff00::/8` and
+        IPv4 multicast `224.0.0.0/4`. A deliberately wide source (a whole region's
         allocations) can be allowed by lowering the options `v4-max-prefix` /
         `v6-max-prefix`, or by suppressing the finding with the reason.
 
@@ -67,7 +80,7 @@ class WideSource(Check):
         limits = {4: 1 << (32 - prefixes[4]), 6: 1 << (128 - prefixes[6])}
         for ruleset in ctx.rulesets:
             for chain, rule, cond in w.rule_facts(ctx, ruleset).accepted_sources:
-                if (cond.negated or isinstance(cond.value, str) or cond.is_any
+                if (cond.negated or isinstance(cond.value, str) or cond.is_any or is_special(cond)
                         or address_count(cond) <= limits.get(cond.version, 1 << 128)):
                     continue
                 yield self.diag(rule.span or w.chain_span(ctx, chain),
