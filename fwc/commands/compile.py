@@ -64,21 +64,10 @@ def run(args: argparse.Namespace) -> int:
     result = load(args.policy)
     build = wrappers.Build(wrappers.source_label(args.policy), result.rulesets,
                            getattr(result, "directives", {}) or {})
-    problems = list(result.diagnostics)
-    if not _has_errors(problems):
-        families = producer.families(build)
-        gated = lint_gate(args.policy, result, families)
-        if gated is not None and partial_output(producer, families, build):
-            gated = [d for d in gated if d.code not in CROSS_FAMILY_CODES]
-        problems = problems if gated is None else gated
-    text = None
-    if not _has_errors(problems):
-        try:
-            text = emit(producer, build)
-        except InputErrors as exc:
-            problems += exc.diagnostics
-        if text is not None and getattr(args, "merge", None):
-            text = merge_into(args.merge, text, args.emit, args.target)
+    problems = findings(args.policy, result, producer, build)
+    text = None if _has_errors(problems) else render_output(producer, build, problems)
+    if text is not None and getattr(args, "merge", None):
+        text = merge_into(args.merge, text, args.emit, args.target)
     print_diagnostics([d for d in problems if d.severity >= Severity.WARNING], _sources(result))
     if text is None:
         return EXIT_ERRORS
@@ -101,6 +90,31 @@ def load(path: str):
         return load_policy(path)
     except OSError as exc:
         raise FwcError(f"{exc.filename or path}: cannot read: {exc.strerror or exc}") from None
+
+
+def findings(path: str, result, producer, build: wrappers.Build) -> list[Diagnostic]:
+    """The policy's own problems; when it has no errors, the lint gate's findings on the
+    families the output installs (which include the policy's own)."""
+    problems = list(result.diagnostics)
+    if _has_errors(problems):
+        return problems
+    families = producer.families(build)
+    gated = lint_gate(path, result, families)
+    if gated is None:
+        return problems
+    if partial_output(producer, families, build):
+        gated = [d for d in gated if d.code not in CROSS_FAMILY_CODES]
+    return gated
+
+
+def render_output(producer, build: wrappers.Build, problems: list[Diagnostic]) -> str | None:
+    """The output text; None (and the backend's diagnostics added to ``problems``) when
+    the backend cannot express the rulesets."""
+    try:
+        return emit(producer, build)
+    except InputErrors as exc:
+        problems.extend(exc.diagnostics)
+        return None
 
 
 def lint_gate(path: str, result, families: tuple[int, ...]) -> list[Diagnostic] | None:
