@@ -63,19 +63,25 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.WARNING
     settings: Settings = field(default_factory=lambda: default_settings())
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # ------------------------------------------------------------------ selection
     def is_enabled(self, code: str) -> bool:
-        return _enabled(self._selection_key(), code)
-
-    def _selection_key(self) -> tuple:
-        return (self.select, self.extend_select, self.ignore)
+        return self.is_enabled_for(code, "")
 
     def is_enabled_for(self, code: str, path: str) -> bool:
-        """Enabled, and not switched off for ``path`` by per-file-ignores."""
-        if not self.is_enabled(code):
+        """Enabled, and not switched off for ``path`` by per-file-ignores (cached: this
+        runs once per finding)."""
+        key = (code, path)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._decide(code, path)
+        return cached
+
+    def _decide(self, code: str, path: str) -> bool:
+        if not _enabled((self.select, self.extend_select, self.ignore), code):
             return False
-        if code in ALWAYS_ON or not self.per_file_ignores:
+        if code in ALWAYS_ON or not self.per_file_ignores or not path:
             return True
         return not any(code.startswith(sel) or sel == "ALL"
                        for sel in self._file_ignores(path))

@@ -102,8 +102,12 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         except TypeError:  # a check built an unhashable field (a list): keep it, undeduplicated
             unique.setdefault(id(d), d)
     items = [d if v is None else v for d, v in unique.items()]
-    return sorted(items, key=lambda d: (*d.sort_key, -int(d.severity), d.span.end_line,
-                                         d.span.end_col))
+    return sorted(items, key=_order)
+
+
+def _order(d: Diagnostic) -> tuple:
+    s = d.span
+    return (s.path, s.line, s.col, d.code, d.message, -d.severity, s.end_line, s.end_col)
 
 
 def exit_code(diagnostics: Iterable[Diagnostic], fail_on: Severity) -> int:

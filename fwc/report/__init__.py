@@ -6,6 +6,7 @@ picks ``github`` under GitHub Actions, ``text`` on a terminal and ``concise`` ot
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -53,7 +54,15 @@ def write_report(fmt: str, report: Report, stream: IO[str]) -> None:
 
 
 def check_name(code: str) -> str:
+    names = _check_names()
+    if code not in names:  # registered after the first call (a plugin, a test)
+        _check_names.cache_clear()
+        names = _check_names()
+    return names.get(code, "")
+
+
+@functools.cache
+def _check_names() -> dict[str, str]:
     from ..checks.base import load_checks
 
-    cls = load_checks().get(code)
-    return cls.name if cls else ""
+    return {code: cls.name for code, cls in load_checks().items()}

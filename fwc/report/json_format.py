@@ -43,5 +43,9 @@ def document(report: Report) -> dict:
 
 
 def write(report: Report, stream: IO[str]) -> None:
-    json.dump(document(report), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    """One diagnostic per line: readable, diffable, and written by json's fast encoder."""
+    rows = [json.dumps(diagnostic_dict(d), ensure_ascii=False) for d in report.diagnostics]
+    if not rows:
+        stream.write(f'{{"version": {VERSION}, "diagnostics": []}}\n')
+        return
+    stream.write(f'{{"version": {VERSION}, "diagnostics": [\n  ' + ",\n  ".join(rows) + "\n]}\n")

@@ -3,6 +3,7 @@ name, short and full description and help text; one result per finding."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import PurePath
 from typing import IO
@@ -32,6 +33,7 @@ def _rule(cls) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=4096)
 def _uri(path: str) -> str:
     p = PurePath(path)
     if p.is_absolute():
@@ -86,5 +88,7 @@ def document(report: Report) -> dict:
 
 
 def write(report: Report, stream: IO[str]) -> None:
-    json.dump(document(report), stream, indent=2, ensure_ascii=False)
+    # Compact, through json.dumps (C encoder): json.dump and indenting are pure Python
+    # and slow on big reports; SARIF is read by tools.
+    stream.write(json.dumps(document(report), ensure_ascii=False))
     stream.write("\n")
