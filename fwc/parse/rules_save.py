@@ -420,9 +420,6 @@ class _RuleReader:
             text, start, end = self.words[i]
             raise LineError("FW001", start, end, f"option {option} requires an argument")
         value, start, end = self.words[i + 1]
-        if value == "!":
-            raise LineError("FW001", start, end,
-                            f"'!' goes before the option: write '! {option} VALUE'")
         return value, start, end, i + 2
 
     def _option(self, i: int, negated_at: int) -> int:
@@ -439,7 +436,7 @@ class _RuleReader:
                                                  negated_at)
         base = BASE_OPTIONS.get(name)
         if base is None and long and self._implicit_module(name[2:]) is None:
-            base = self._abbreviated_base(name[2:])
+            base = self._abbreviated_base(name[2:], i)
         if base is not None:
             if inline is not None and base in _NO_EQUALS:
                 start, end = self.words[i][1:]
@@ -457,11 +454,18 @@ class _RuleReader:
             for option in mod.ext.options:
                 owners[option] = mod
 
-    def _abbreviated_base(self, name: str) -> str | None:
+    def _abbreviated_base(self, name: str, i: int) -> str | None:
         matches = {canon for long, canon in _BASE_LONG.items() if long.startswith(name)}
-        if len(matches) == 1 and not self._extension_prefix(name):
-            return matches.pop()
-        return None
+        if len(matches) != 1:
+            return None
+        others = self._extension_prefix(name)
+        if others:
+            start, end = self.words[i][1:]
+            candidates = ", ".join(sorted({"--" + matches.pop()} | {"--" + m.ext.options[o].name
+                                                                     for m, o in others}))
+            raise LineError("FW009", start, end, f"option --{name} is ambiguous ({candidates})",
+                            help="write the option in full")
+        return matches.pop()
 
     def _base_option(self, base: str, i: int, inline: str | None, negated_at: int) -> int:
         text, start, end = self.words[i]
@@ -483,6 +487,9 @@ class _RuleReader:
                 self.conds.append((i, Fragment(negated, None, self._span(cstart, end))))
             return i + 1
         value, vstart, vend, nxt = self._value(i, inline, text)
+        if value == "!" and inline is None:
+            raise LineError("FW001", vstart, vend,
+                            f"'!' goes before the option: write '! {text} VALUE'")
         if base == "set-counters":
             self.templatable = False
             if nxt >= len(self.words):
@@ -605,8 +612,13 @@ class _RuleReader:
             owner = self._implicit_module(name)
         if owner is None:
             found = {(id(m), m.ext.options[o].name): (m, o) for m, o in self._extension_prefix(name)}
+            if not found:
+                found = self._implicit_prefix(name)
             if len(found) == 1:
                 owner, name = next(iter(found.values()))
+                if owner.pos < 0 and owner not in self.modules:
+                    self.modules.append(owner)
+                    self._add_owner(owner)
             elif len(found) > 1:
                 raise LineError("FW001", start, end, f"option {text} is ambiguous")
         if owner is None:
@@ -630,6 +642,15 @@ class _RuleReader:
             self.modules.append(mod)
             self._add_owner(mod)
         return mod
+
+    def _implicit_prefix(self, name: str) -> dict:
+        """An abbreviated option of the protocol's match (``-p tcp --dp 22``)."""
+        module = _PROTO_MODULES.get(self.proto or "")
+        ext = MATCHES.get(module or "")
+        if ext is None or self.proto_negated:
+            return {}
+        mod = next((m for m in self.modules if m.name == module), None) or _Module(module, ext, -1, -1, -1)
+        return {ext.options[o].name: (mod, o) for o in ext.options if o.startswith(name)}
 
     def _opaque_owner(self) -> _Module | None:
         """The module or target fwc keeps verbatim that the words belong to, if any."""
@@ -705,6 +726,9 @@ class _RuleReader:
             try:
                 parsed = validate_value(opt, value, self.family)
             except V.BadValue as exc:
+                if value == "!":
+                    raise LineError("FW001", vstart, vend, f"'!' goes before the option: write "
+                                    f"'! --{opt.name} VALUE'") from None
                 raise LineError(exc.code, vstart, vend, f"{mod.name} --{opt.name}: {exc}") from None
             if inline is None:
                 self.checked[i + 1] = (opt, parsed)
