@@ -110,8 +110,9 @@ def lint_files(args: argparse.Namespace, resolver: ConfigResolver) -> Run:
                                       f"({type(exc).__name__}: {exc}); this is a bug in fwc")
             else:
                 found = lint_document(doc, config)
-                # Keep the text for the report, not the rulesets: a thousand files stay small.
-                slim = dataclasses.replace(doc, rulesets=(), extra={})
+                # Keep the text (report, --fix) and extras, not the rulesets: a thousand
+                # files stay small.
+                slim = dataclasses.replace(doc, rulesets=())
                 outcome.results.append((LintResult(slim, found), config))
             advance()
     return outcome
