@@ -485,8 +485,10 @@ MATCHES["icmpv6"] = MATCHES["icmp6"]
 # Match extensions iptables 1.8.9 ships but fwc does not validate: kept verbatim.
 OTHER_MATCHES = frozenset({
     "bpf", "cgroup", "connlabel", "ecn", "ipcomp", "ipvs", "osf", "time", "u32", "rateest",
-    "dst", "hbh", "ipv6header", "mh", "rt", "srh", "eui64", "l2tp", "tcpmss", "unclean",
-    "addrtype", "realm", "standard",
+    "dst", "hbh", "ipv6header", "mh", "rt", "srh", "eui64", "l2tp", "unclean", "standard",
+    # xtables-addons
+    "geoip", "ipp2p", "psd", "account", "condition", "dhcpmac", "fuzzy", "iface",
+    "ipv4options", "length2", "lscan", "pknock", "quota2",
 })
 
 # ----------------------------------------------------------------------- targets
@@ -560,7 +562,10 @@ for _t in TARGETS.values():
 _REJECT6_EXT.is_target = True
 
 # Targets iptables 1.8.9 ships but fwc does not validate.
-OTHER_TARGETS = frozenset({"CLUSTERIP", "MIRROR", "ULOG", "SAME", "DELUDE", "NOTRACK"})
+OTHER_TARGETS = frozenset({"CLUSTERIP", "MIRROR", "ULOG", "SAME",
+                           # xtables-addons
+                           "TARPIT", "DELUDE", "CHAOS", "ECHO", "IPMARK", "LOGMARK", "SYSRQ",
+                           "DHCPMAC", "STEAL", "DNETMAP", "ACCOUNT", "PROTO"})
 
 # Where targets may be used: table -> allowed built-in chains (None: every chain).
 TARGET_PLACES: dict[str, dict[str, frozenset[str] | None]] = {

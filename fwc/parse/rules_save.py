@@ -560,9 +560,13 @@ class _RuleReader:
             raise LineError("FW011", vstart, vend,
                             f"the {name} match exists only in IPv{ext.family} rules")
         if ext is None and name not in OTHER_MATCHES:
-            close = difflib.get_close_matches(name, sorted(set(MATCHES) | OTHER_MATCHES), n=1)
-            raise LineError("FW009", vstart, vend, f"unknown match module {name!r}",
-                            help=f"did you mean {close[0]!r}?" if close else None)
+            # A module fwc does not know is kept verbatim (xtables-addons, newer
+            # iptables); one that is a near miss of a known name is a typo.
+            close = difflib.get_close_matches(name, sorted(set(MATCHES) | OTHER_MATCHES), n=1,
+                                              cutoff=0.8)
+            if close:
+                raise LineError("FW009", vstart, vend, f"unknown match module {name!r}",
+                                help=f"did you mean {close[0]!r}?")
         if name == "icmpv6":
             name = "icmp6"
         mod = _Module(name, ext, start, vend, i)
