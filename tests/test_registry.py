@@ -108,3 +108,29 @@ def test_docstring_example_fires_and_use_instead_does_not(code, tmp_path):
         f"{code}: Example and Use instead need an input block starting with `# kind: ...`"
     assert code in _codes_for(bad, tmp_path), f"{code}: its Example does not fire"
     assert code not in _codes_for(good, tmp_path), f"{code}: its Use instead fires"
+
+
+def _case_runner():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("case_runner", CASES / "test_checks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_case_file_for_a_missing_check_fails_loudly(tmp_path):
+    runner = _case_runner()
+    case = {"name": "x", "source": "*filter\nCOMMIT\n", "expected": []}
+    with pytest.raises(AssertionError, match=r"FW989\.yaml: no check FW989 is registered"):
+        runner.test_case(tmp_path / "FW989.yaml", case, tmp_path)
+
+
+def test_malformed_case_file_is_reported(tmp_path):
+    runner = _case_runner()
+    bad = tmp_path / "FW900.yaml"
+    bad.write_text("check: FW900\ncases:\n  - name: a\n    source: x\n    expected: [[1]]\n    extra: 1\n")
+    with pytest.raises(AssertionError) as err:
+        runner.load_case_file(bad)
+    assert "unknown key 'extra'" in str(err.value)
+    assert "expected must be a list of [line, col] pairs" in str(err.value)
