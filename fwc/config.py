@@ -293,7 +293,7 @@ def config_from_mapping(table: dict, *, path: Path | None = None, where: str = "
     v = _Validator(path, where)
     for key in table:
         if key not in _KEYS:
-            v.fail(key, f"unknown key {key!r}{_did_you_mean(key, _KEYS)}")
+            v.fail(None, f"unknown key {key!r}{_did_you_mean(key, _KEYS)}")
     codes = set(load_checks())
     select = table.get("select")
     per_file = v.table(table, "per-file-ignores")
@@ -360,9 +360,9 @@ class _Validator:
         self.prefix = f"{path}: " if path else ""
         self.where = f"{where} " if where else ""
 
-    def fail(self, key: str, message: str):
-        raise FwcError(f"{self.prefix}{self.where}{message}" if message.startswith("unknown key")
-                       else f"{self.prefix}{self.where}{key}: {message}")
+    def fail(self, key: str | None, message: str):
+        where = f"{key}: " if key else ""
+        raise FwcError(f"{self.prefix}{self.where}{where}{message}")
 
     def table(self, table: dict, key: str) -> dict:
         value = table.get(key, {})
