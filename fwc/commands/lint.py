@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ..config import ConfigResolver
-from ..diagnostics import Diagnostic, FwcError, Severity
+from ..diagnostics import Diagnostic, FwcError
 from ..lint import LintResult, exit_code, lint_document, sort_diagnostics
 from ..load import load_document
 from ..report import FORMATS, Report, resolve_format, write_report
