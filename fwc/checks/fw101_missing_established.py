@@ -95,7 +95,8 @@ class MissingEstablished(Check):
         A rule accepting established packets counts even when it is limited to an
         interface, a protocol or an address (it is someone's deliberate choice). Stateless
         rulesets that accept the replies by port instead (`--sport 53`) are judged on what
-        they accept: an HTTPS reply to an ephemeral port must get in.
+        they accept: an HTTPS reply from any address to an ephemeral port must get in,
+        and a DNS answer from the resolvers the rules name.
     """
 
     code = "FW101"

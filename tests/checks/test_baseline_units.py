@@ -325,3 +325,121 @@ def test_fw401_fix_inside_a_cloud_config_edits_the_yaml_line(tmp_path):
     fixed, count = apply_fixes(text, [d.fix for d in found])
     assert count == 1
     assert fixed.splitlines()[7] == "      -A INPUT -m conntrack --ctstate NEW -j ACCEPT"
+
+
+# --------------------------------------------------------------------------- against a reference interpreter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fwc.model import Fragment, TcpFlags
+from model_strategies import STATES, rulesets
+
+_UNKNOWN = object()
+_RETURNED = object()
+
+
+def _reference_cond(cond, pkt) -> bool | None:
+    """One condition on a fully known packet, written independently of _walk."""
+    if isinstance(cond, Proto):
+        value = cond.name in ("all", pkt.proto)
+    elif isinstance(cond, Addr):
+        address = pkt.src if cond.field == "src" else pkt.dst
+        lo, hi = cond.bounds()
+        value = lo <= int(address) <= hi
+    elif isinstance(cond, Iface):
+        name = pkt.iface_in if cond.field == "in" else pkt.iface_out
+        value = name is not None and (name.startswith(cond.name[:-1]) if cond.name.endswith("+")
+                                      else name == cond.name)
+    elif isinstance(cond, Ports):
+        sides = {"sport": (pkt.sport,), "dport": (pkt.dport,), "ports": (pkt.sport, pkt.dport)}[cond.field]
+        value = any(p is not None and lo <= p <= hi for p in sides for lo, hi in cond.ranges)
+    elif isinstance(cond, State):
+        (state,) = pkt.states
+        value = state in cond.states
+    elif isinstance(cond, Icmp):
+        value = (pkt.icmp is not None and (cond.type is None or (cond.type == pkt.icmp[0] and
+                                                                  cond.code in (None, pkt.icmp[1]))))
+    elif isinstance(cond, Fragment):
+        value = False
+    else:  # TcpFlags, Rate, Opaque: not decided by the packet's fields here
+        return None
+    return value != cond.negated
+
+
+def reference_verdict(table: Table, chain_name: str, pkt):
+    """(verdict, deciding rule or None for the policy) by plain simulation, or _UNKNOWN."""
+    chains = {c.name: c for c in table.chains}
+
+    def run(chain: Chain, depth: int):
+        for r in chain.rules:
+            results = [_reference_cond(c, pkt) for c in r.match.conds]
+            if False in results:
+                continue
+            if None in results:
+                return _UNKNOWN
+            target = r.target
+            if target is None:
+                continue
+            sub = chains.get(target.name)
+            if sub is not None and sub.policy is None:
+                outcome = run(sub, depth + 1) if depth < 8 else _UNKNOWN
+                if outcome is _RETURNED:
+                    if target.goto:
+                        return _RETURNED
+                    continue
+                return outcome
+            if target.name == "RETURN":
+                return _RETURNED
+            if target.name in ("ACCEPT", "DROP", "REJECT"):
+                return target.name, r
+        return _RETURNED
+
+    start = chains[chain_name]
+    outcome = run(start, 0)
+    if outcome is _RETURNED:
+        return start.policy, None
+    return outcome
+
+
+def concrete_packets(ruleset: Ruleset):
+    """Fully known packets, their addresses and ports often taken from the rules so
+    that rules decide as well as policies."""
+    family = ruleset.family
+    conds = [c for _t, _c, r in ruleset.rules() for c in r.match.conds]
+    bits = 32 if family == 4 else 128
+    make = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+    near = [make(b) for c in conds if isinstance(c, Addr) for b in c.bounds()]
+    address = st.one_of(st.integers(0, 2 ** bits - 1).map(make), *( [st.sampled_from(near)] if near else []))
+    edges = [p for c in conds if isinstance(c, Ports) for lo, hi in c.ranges for p in (lo, hi)]
+    port = st.one_of(st.integers(0, 65535), st.sampled_from(edges or [22]))
+    icmp_name = "icmp" if family == 4 else "ipv6-icmp"
+
+    @st.composite
+    def packet(draw):
+        proto = draw(st.sampled_from(("tcp", "udp", "sctp", icmp_name, "esp", "gre")))
+        ports = proto in ("tcp", "udp", "sctp")
+        return w.Probe(family,
+                       iface_in=draw(st.sampled_from(("eth0", "eth1", "lo", "wg0", "br-1a2b"))),
+                       proto=proto,
+                       sport=draw(port) if ports else None,
+                       dport=draw(port) if ports else None,
+                       icmp=(draw(st.integers(0, 255)), draw(st.integers(0, 255))) if proto == icmp_name else None,
+                       states=frozenset({draw(st.sampled_from(STATES))}),
+                       src=draw(address), dst=draw(address))
+
+    return packet()
+
+
+@settings(max_examples=200, deadline=None)
+@given(rulesets().flatmap(lambda r: st.tuples(st.just(r), concrete_packets(r))))
+def test_walk_agrees_with_a_plain_simulation_on_known_packets(case):
+    ruleset, pkt = case
+    table_ = ruleset.tables[0]
+    expected = reference_verdict(table_, "INPUT", pkt)
+    if expected is _UNKNOWN:
+        return
+    verdict, deciding = expected
+    out = w.walk(table_, "INPUT", pkt)
+    assert (out.kind == "bad") == (verdict in w.DROPS)
+    assert out.rule is deciding
