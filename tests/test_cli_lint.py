@@ -265,3 +265,16 @@ def test_a_reader_crash_is_an_error_for_that_file_not_a_traceback(tmp_path, caps
     assert code == 2 and out == ""
     assert err == (f"fwc: error: {path}: internal error while reading "
                    "(IndexError: list index out of range); this is a bug in fwc\n")
+
+
+def test_config_settings_reach_the_checks(tmp_path, capsys):
+    policy = _write(tmp_path, "proj/p.fw",
+                    "policy input drop\nallow in on lo\nallow established\nallow tcp 9000\n")
+    assert _lint(capsys, policy, "--select", "FW301")[0] == 0
+    _write(tmp_path, "proj/.fwc.toml", 'sensitive-ports = { 9000 = "MinIO" }\n')
+    code, out, _ = _lint(capsys, policy, "--select", "FW301", "--format", "concise")
+    assert code == 1
+    assert out.splitlines() == [
+        f"{policy}:4:1: FW301 [error] IPv4: this rule accepts NEW connections from any address to MinIO 9000",
+        f"{policy}:4:1: FW301 [error] IPv6: this rule accepts NEW connections from any address to MinIO 9000",
+    ]
