@@ -96,8 +96,8 @@ def _parse_codes(kind: str, codes_text: str, offset: int, span: Span, reason: st
         token_span = _sub_span(span, col_in_text, max(len(stripped), 1))
         if not _CODE_SHAPED.match(stripped):
             what = "an empty code" if not stripped else f"`{stripped}` is not a check code"
-            sep = " (codes are separated by commas)" if " " in stripped else ""
-            problems.append(_diag("FW902", token_span, f"malformed directive: {what}{sep}"))
+            problems.append(_diag("FW902", token_span,
+                                  f"malformed directive: {what}{_hint(stripped)}"))
             continue
         code = stripped.upper()
         if code not in known:
@@ -109,6 +109,15 @@ def _parse_codes(kind: str, codes_text: str, offset: int, span: Span, reason: st
         codes.setdefault(code, token_span)
     directive = Directive(kind, codes, span, reason) if codes else None
     return Parsed(directive, tuple(problems))
+
+
+def _hint(token: str) -> str:
+    words = token.split()
+    if len(words) < 2:
+        return ""
+    if all(_CODE_SHAPED.match(w) for w in words):
+        return " (codes are separated by commas)"
+    return " (write the reason after ` -- `)"
 
 
 def _sub_span(span: Span, offset: int, length: int) -> Span:

@@ -104,6 +104,7 @@ def test_unknown_code_is_fw901_with_did_you_mean(fires_on_3_and_4):
     ("fwc: ignore=", "names no code"),
     ("fwc: ignore=FW981 FW982", "codes are separated by commas"),
     ("fwc: ignore=all", "`all` is not a check code"),
+    ("fwc: ignore=FW981 behind NAT", "(write the reason after ` -- `)"),
 ])
 def test_malformed_directives_are_fw902(fires_on_3_and_4, comment, fragment):
     text = RULES.replace("6379 -j ACCEPT", f"6379 -j ACCEPT # {comment}")
