@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..model import Addr, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, State, TcpFlags, Target
 from ..source import Span
+from ._fastnew import maker
 from . import ipt_values as V
 from .ipt_extensions import OTHER_TARGETS, TARGETS, validate_value
 
@@ -56,45 +57,45 @@ _GIVE_UP = GiveUp()
 
 
 def _rebuild_proto(words, a, b, cond, family, span):
-    return Proto(V.parse_protocol(words[b]), cond.negated, cond.module, span)
+    return _NEW[Proto](V.parse_protocol(words[b]), cond.negated, cond.module, span)
 
 
 def _rebuild_addr(words, a, b, cond, family, span):
     text = words[b]
     if cond.module == "iprange":
-        return Addr(cond.field, V.parse_address_range(text, family), cond.negated, cond.module, span)
+        return _NEW[Addr](cond.field, V.parse_address_range(text, family), cond.negated, cond.module, span)
     if "," in text:
         raise _GIVE_UP
     net, warning = V.parse_address(text, family)
     if warning or isinstance(net, V.Unmodelled):
         raise _GIVE_UP
-    return Addr(cond.field, net, cond.negated, None, span)
+    return _NEW[Addr](cond.field, net, cond.negated, None, span)
 
 
 def _rebuild_iface(words, a, b, cond, family, span):
-    return Iface(cond.field, V.parse_interface(words[b]), cond.negated, cond.module, span)
+    return _NEW[Iface](cond.field, V.parse_interface(words[b]), cond.negated, cond.module, span)
 
 
 def _rebuild_ports(words, a, b, cond, family, span):
     if cond.module == "multiport":
-        return Ports(cond.field, V.parse_multiport(words[b]), cond.negated, cond.module, span)
-    return Ports(cond.field, (V.parse_port_range(words[b]),), cond.negated, cond.module, span)
+        return _NEW[Ports](cond.field, V.parse_multiport(words[b]), cond.negated, cond.module, span)
+    return _NEW[Ports](cond.field, (V.parse_port_range(words[b]),), cond.negated, cond.module, span)
 
 
 def _rebuild_state(words, a, b, cond, family, span):
     allowed = V.CT_STATES if cond.module == "conntrack" else V.STATE_STATES
-    return State(V.parse_states(words[b], allowed), cond.negated, cond.module, span)
+    return _NEW[State](V.parse_states(words[b], allowed), cond.negated, cond.module, span)
 
 
 def _rebuild_icmp(words, a, b, cond, family, span):
     type_, code = V.parse_icmp_type(words[b], cond.version)
-    return Icmp(cond.version, type_, code, cond.negated, cond.module, span)
+    return _NEW[Icmp](cond.version, type_, code, cond.negated, cond.module, span)
 
 
 def _rebuild_flags(words, a, b, cond, family, span):
     if b - a < 2:
         raise _GIVE_UP
-    return TcpFlags(V.parse_tcp_flags(words[b - 1]), V.parse_tcp_flags(words[b]), cond.negated,
+    return _NEW[TcpFlags](V.parse_tcp_flags(words[b - 1]), V.parse_tcp_flags(words[b]), cond.negated,
                     cond.module, span)
 
 
@@ -106,7 +107,7 @@ _REBUILD = {Proto: _rebuild_proto, Addr: _rebuild_addr, Iface: _rebuild_iface,
 class _CondEntry:
     """How to rebuild one condition: the words it spans and what to do when they change."""
 
-    __slots__ = ("cond", "a", "b", "mode", "first", "cls", "fields")
+    __slots__ = ("cond", "a", "b", "mode", "first", "cls", "make", "fields")
 
     def __init__(self, cond, a: int, b: int, mode: str, first: int):
         # mode: "rebuild" (typed condition), "args" (Opaque whose args are words[first:b+1]),
@@ -114,6 +115,7 @@ class _CondEntry:
         self.cond, self.a, self.b, self.mode, self.first = cond, a, b, mode, first
         # The condition's fields but its span, to copy it with another span quickly.
         self.cls = type(cond)
+        self.make = _NEW[type(cond)]
         self.fields = tuple(getattr(cond, f) for f in _FIELDS[type(cond)])
 
 
@@ -219,17 +221,19 @@ class Template:
                 if ext.final(seen):
                     raise _GIVE_UP
         conds = []
+        new_span = _NEW_SPAN
+        new_opaque = _NEW[Opaque]
         for index, entry in enumerate(self.entries):
             a, b = entry.a, entry.b
-            span = Span(path, line, words[a][1] + 1, line, words[b][2] + 1)
+            span = new_span(path, line, words[a][1] + 1, line, words[b][2] + 1)
             if index not in dirty:
-                conds.append(entry.cls(*entry.fields, span))
+                conds.append(entry.make(*entry.fields, span))
             elif entry.mode == "rebuild":
                 conds.append(_REBUILD[entry.cls](texts, a, b, entry.cond, family, span))
             elif entry.mode == "args":
                 cond = entry.cond
-                conds.append(Opaque(cond.module, tuple(texts[entry.first:b + 1]), cond.negated,
-                                    cond.known, span))
+                conds.append(new_opaque(cond.module, tuple(texts[entry.first:b + 1]),
+                                        cond.negated, cond.known, span))
             else:
                 raise _GIVE_UP
         comment = None
@@ -241,15 +245,15 @@ class Template:
         if entry is not None:
             a, b = entry.a, entry.b
             cond = entry.cond
-            span = Span(path, line, words[a][1] + 1, line, words[b][2] + 1)
+            span = new_span(path, line, words[a][1] + 1, line, words[b][2] + 1)
             name_word = words[self.target_name_index]
             target_span = (name_word[1], name_word[2])
             if not diff or (diff[-1] < a or diff[0] > b) or texts[a:b + 1] == old[a:b + 1]:
-                target = Target(cond.name, cond.args, cond.goto, span)
+                target = _NEW_TARGET(cond.name, cond.args, cond.goto, span)
             elif entry.mode == "chain":
-                target = Target(name_word[0], (), cond.goto, span)
+                target = _NEW_TARGET(name_word[0], (), cond.goto, span)
             elif entry.mode == "args" and texts[self.target_name_index] == cond.name:
-                target = Target(cond.name, tuple(texts[entry.first:b + 1]), cond.goto, span)
+                target = _NEW_TARGET(cond.name, tuple(texts[entry.first:b + 1]), cond.goto, span)
             else:
                 raise _GIVE_UP
         return texts[self.chain_index], conds, target, comment, target_span
@@ -263,3 +267,8 @@ _FIELDS = {
     Fragment: ("negated", "module"), Opaque: ("module", "args", "negated", "known"),
     Target: ("name", "args", "goto"),
 }
+
+_NEW = {cls: maker(cls) for cls in (Proto, Addr, Iface, Ports, State, Icmp, TcpFlags, Rate,
+                                    Fragment, Opaque, Target)}
+_NEW_SPAN = maker(Span)
+_NEW_TARGET = _NEW[Target]

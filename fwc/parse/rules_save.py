@@ -11,8 +11,12 @@ and lowered into typed conditions.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import re
+from itertools import accumulate, count
+from operator import add, sub
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -28,11 +32,13 @@ from .grammar import lark_parser
 from .ipt_extensions import (MATCHES, OTHER_MATCHES, OTHER_TARGETS, TARGET_PLACES, Ext, Opt,
                              match_ext, target_ext, validate_value)
 from .ipt_lower import comment_of, lower_module, lower_target_args
+from ._fastnew import maker
 from .ipt_shapes import GiveUp, Template, shape_key
 
 __all__ = ["RulesRead", "read_rules", "parse_rule", "detect_family", "split_words"]
 
 WARNING_CODES = frozenset({"FW010"})
+_NEW_RULE, _NEW_MATCH, _NEW_SPAN = maker(Rule), maker(Match), maker(Span)
 
 
 @dataclass
@@ -101,8 +107,15 @@ def split_words(line: str, start: int = 0) -> list[Word] | None:
 
 def _split_plain(text: str, begin: int, offset: int, out: list) -> list:
     """Words of ``text[begin:]`` (no quotes, no tabs), columns shifted by ``offset``."""
+    pieces = (text[begin:] if begin else text).split(" ")
+    if "" not in pieces:
+        # One space between words (iptables-save's own output): columns in C loops.
+        lengths = list(map(len, pieces))
+        ends = list(map(add, accumulate(lengths), count(offset)))
+        out.extend(zip(pieces, map(sub, ends, lengths), ends))
+        return out
     pos = offset
-    for piece in (text[begin:] if begin else text).split(" "):
+    for piece in pieces:
         if piece:
             end = pos + len(piece)
             out.append((piece, pos, end))
@@ -1180,9 +1193,10 @@ class _FileReader:
             command = Command("append", chain, (words[1][1], words[1][2]))
             build = self._chain_for(table, command)
         line = self.line
-        rule = Rule(chain, Match(tuple(conds)), target, comment,
-                    Span(self.path, self.line_no, 1, self.line_no, len(line) + 1), counters, line)
-        build.rules.append((rule, self.line_no, target_span))
+        number = self.line_no
+        rule = _NEW_RULE(chain, _NEW_MATCH(tuple(conds)), target, comment,
+                         _NEW_SPAN(self.path, number, 1, number, len(line) + 1), counters, line)
+        build.rules.append((rule, number, target_span))
         return True
 
     def _chain_for(self, table: _TableBuild, command: Command) -> _ChainBuild:
@@ -1479,7 +1493,31 @@ def read_rules(text: str, path: str, *, family: int | None = None,
         family = detect_family(text, path)
     reader = _FileReader(text, path, family, linemap)
     reader.use_templates = shapes
-    return reader.read()
+    with _collector_paused():
+        result = reader.read()
+    if len(text) > _FREEZE_ABOVE:
+        # A large model lives until the process ends: keep the cyclic collector from
+        # walking its million objects again at every later collection. (Freed memory is
+        # still returned by reference counting; the model has no cycles.)
+        gc.freeze()
+    return result
+
+
+_FREEZE_ABOVE = 1 << 20
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """The reader allocates millions of small acyclic objects; the cyclic garbage
+    collector would scan the growing heap again and again (more than half the time on a
+    100 000-rule dump) without ever finding anything to free."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_rule(line: str, *, family: int, table: str = "filter", span: Span | None = None,
