@@ -124,7 +124,7 @@ class _Address:
 
     cond_value: object  # ip_network, (first, last) or None for any
     version: int | None
-    span: Span
+    where: object  # its Span, or its token in the current statement
     text: str
 
     def bounds(self) -> tuple[int, int]:
@@ -172,6 +172,7 @@ class _Loader:
         self.hashlimit_names: dict[str, int] = {}
         self._addr_cache: dict[str, tuple] = {}
         self._endpoint_cache: dict[tuple, tuple] = {}
+        self._ports_cache: dict[tuple, tuple] = {}
         # per statement
         self.path = path
         self.stmt: Statement | None = None
@@ -490,7 +491,7 @@ class _Loader:
             return [_ProtoAlt(None, {4, 6})]
         first = w.tokens[0]
         if w.kind == "ports":
-            ports = tuple(self._ports(w.items)) if w.items else None
+            ports = self._ports(w.items) if w.items else None
             return [_ProtoAlt(first.value, {4, 6}, ports)]
         if w.kind == "icmp":
             return [self._icmp(first, w.items)]
@@ -541,7 +542,7 @@ class _Loader:
             if name not in PORT_PROTOCOLS:
                 raise self.problem("FW007", self._port_span(items[0]),
                                    f"protocol {number} has no ports: ports need tcp, udp, sctp or udplite")
-            ports = tuple(self._ports(items))
+            ports = self._ports(items)
         return _ProtoAlt(name, families, ports)
 
     def _icmp(self, tok, items) -> _ProtoAlt:
@@ -593,8 +594,16 @@ class _Loader:
             return self.span_of(item.lo, item.hi)
         return self.span(item)
 
-    def _ports(self, items) -> list[tuple[int, int]]:
-        """Port items (numbers, ranges, `$name`s) as inclusive ranges, duplicates removed."""
+    def _ports(self, items) -> tuple[tuple[int, int], ...]:
+        """Port items (numbers, ranges, `$name`s) as inclusive ranges, duplicates removed.
+        Cached by the text of the items: large policies repeat their port lists."""
+        key = tuple(x.value if not isinstance(x, PortRange) else (x.lo.value, x.hi.value) for x in items)
+        found = self._ports_cache.get(key)
+        if found is None:
+            found = self._ports_cache[key] = tuple(self._resolve_ports(items))
+        return found
+
+    def _resolve_ports(self, items) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         for item in items:
             if isinstance(item, PortRange):
@@ -661,12 +670,12 @@ class _Loader:
             if any(a.version is None for a in resolved):
                 families = {4, 6}
             alternatives = {f: self._addr_alternatives(field_name, [a for a in resolved if a.version in (f, None)], negated, ep)
-                            for f in FAMILIES}
+                            for f in FAMILIES if f in families}
             versions = frozenset(a.version for a in resolved if a.version)
             cached = self._endpoint_cache[key] = (frozenset(families), alternatives, versions)
         ports = ports_span = None
         if ep.ports:
-            ports = tuple(self._ports(ep.ports))
+            ports = self._ports(ep.ports)
             ports_span = self.span_of(_first_token(ep.ports[0]), _last_token(ep.ports[-1]))
         return _Endpoint(cached[0], cached[1], ports, ports_span, items, cached[2])
 
@@ -680,7 +689,7 @@ class _Loader:
                         raise self._wrong_kind(tok, definition, v, "an address")
                     items.append(self._address(v.text, v.span))
             else:
-                items.append(self._address(tok.value, self.span(tok)))
+                items.append(self._address(tok.value, tok))
         return items
 
     def _addr_alternatives(self, field_name: str, items: list[_Address], negated: bool, ep) -> list[tuple]:
@@ -713,13 +722,16 @@ class _Loader:
             return Addr(field_name, value, negated, "iprange")
         return Addr(field_name, value, negated)
 
-    def _address(self, text: str, span: Span) -> _Address:
+    def _address(self, text: str, where) -> _Address:
+        """Check one address item; ``where`` is its Span, or its token in the current
+        statement (turned into a Span only for a message)."""
         cached = self._addr_cache.get(text)
         if cached is not None:
-            return _Address(cached[0], cached[1], span, text)
+            return _Address(cached[0], cached[1], where, text)
         if text == "any":
-            return _Address(None, None, span, text)
+            return _Address(None, None, where, text)
         if "-" in text:
+            span = self.where(where)
             first, _, last = text.partition("-")
             a, b = self._ip(first, span, text), self._ip(last, span, text)
             if a.version != b.version:
@@ -727,20 +739,24 @@ class _Loader:
             if a > b:
                 raise self.problem("FW008", span, f"range `{text}` is backwards: the first address must not be greater than the last",
                                    help=f"write `{b}-{a}`")
-            found = _Address((a, b), a.version, span, text)
+            found = _Address((a, b), a.version, where, text)
         else:
             try:
-                net = ipaddress.ip_network(text)
+                net = _network(text)
             except ValueError as exc:
+                span = self.where(where)
                 if "host bits set" in str(exc):
                     meant = ipaddress.ip_network(text, strict=False)
                     raise self.problem("FW010", span, f"`{text}` has host bits set: did you mean `{meant}`?",
                                        help=f"iptables would silently use {meant}; write the network, or the single address without a prefix",
                                        fix=Fix(f"replace with {meant}", (Edit(span, str(meant)),), safe=False)) from None
                 raise self._bad_address(text, span, exc) from None
-            found = _Address(net, net.version, span, text)
+            found = _Address(net, net.version, where, text)
         self._addr_cache[text] = (found.cond_value, found.version)
         return found
+
+    def where(self, where) -> Span:
+        return where if isinstance(where, Span) else self.span(where)
 
     def _ip(self, text: str, span: Span, whole: str):
         try:
@@ -771,7 +787,7 @@ class _Loader:
             constraints.append((proto_families, lambda: (self.span(r.what.tokens[0]), f"`{r.what.tokens[0].value}`")))
         for ep, word in ((src, "source"), (dst, "destination")):
             if ep is not None and ep.families != {4, 6}:
-                constraints.append((ep.families, lambda ep=ep, word=word: _first_address(ep, word)))
+                constraints.append((ep.families, lambda ep=ep, word=word: self._first_address(ep, word)))
         families = {4, 6}
         seen = []
         for fams, where in constraints:
@@ -785,6 +801,10 @@ class _Loader:
             seen.append((fams, where))
         return []
 
+    def _first_address(self, ep: _Endpoint, word: str) -> tuple[Span, str]:
+        first = ep.items()[0]
+        return self.where(first.where), f"the {word} `{first.text}`"
+
     def _check_address_families(self, families, src, dst) -> None:
         """Every address written must be used: an IPv6 address in a rule that compiles
         for IPv4 only (because of `icmp`, say) is an error, not silently dropped."""
@@ -792,7 +812,7 @@ class _Loader:
             if ep is not None and not ep.versions <= families:
                 for item in ep.items():
                     if item.version is not None and item.version not in families:
-                        raise self.problem("FW011", item.span,
+                        raise self.problem("FW011", self.where(item.where),
                                            f"`{item.text}` is an IPv{item.version} address but this rule is {_family_words(families)} only",
                                            help="move it to a rule of its own, or drop it")
 
@@ -1018,6 +1038,11 @@ def _proto_alternatives(alt: _ProtoAlt, proto: str | None, family: int, sports, 
         return [() if tc is None else (Icmp(family, tc[0], tc[1], module=module),) for tc in types]
     if proto not in PORT_PROTOCOLS:
         return [()]
+    return _port_alternatives(proto, sports, dports)
+
+
+@functools.lru_cache(maxsize=65536)
+def _port_alternatives(proto: str, sports, dports) -> list[tuple]:
     dports = _any_port(dports)
     sports = _any_port(sports)
     both_many = dports is not None and sports is not None and len(dports) > 1 and len(sports) > 1
@@ -1078,9 +1103,20 @@ def _why_bad_address(text: str) -> str:
     return "not an address"
 
 
-def _first_address(ep: _Endpoint, word: str) -> tuple[Span, str]:
-    first = ep.items()[0]
-    return first.span, f"the {word} `{first.text}`"
+def _network(text: str):
+    """ipaddress.ip_network, with a shortcut for the common dotted-quad IPv4 network."""
+    m = _DOTTED_QUAD(text)
+    if m is not None:
+        a, b, c, d, prefix = m.groups()
+        octets = (int(a), int(b), int(c), int(d))
+        if max(octets) <= 255 and (prefix is None or int(prefix) <= 32) and \
+                not any(len(x) > 1 and x[0] == "0" for x in (a, b, c, d)):
+            value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+            return ipaddress.IPv4Network((value, int(prefix) if prefix else 32))
+    return ipaddress.ip_network(text)
+
+
+_DOTTED_QUAD = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?").fullmatch
 
 
 def _first_token(item):

@@ -427,10 +427,39 @@ class _Lexicon:
                 parts.append(f"(?P<{t.name}>{t.pattern.to_regexp()})")
         self.match = re.compile("|".join(parts)).match
         self.ignore = frozenset(parser.ignore_tokens)
+        # word -> its tokens as (type, value, offset), or None when a character in it is
+        # no token; words repeat a lot (keywords, ports, networks).
+        self.words: dict[str, tuple | None] = {}
 
     def tokenize(self, text: str) -> tuple[list["Tok"], tuple[int, int] | None]:
         """The tokens of a statement, and the (line, column) of a character no terminal
-        matches (None when the whole text is tokens)."""
+        matches (None when the whole text is tokens).
+
+        A one-line statement without strings is cut at white space and each word's
+        tokens are looked up (no token but a string can hold white space, and every
+        terminal's look-ahead stops at white space, so this equals scanning the line)."""
+        if '"' in text or "\n" in text:
+            return self.scan(text)
+        tokens: list[Tok] = []
+        words = self.words
+        for m in _WORD(text):
+            word = m.group()
+            parts = words.get(word, False)
+            if parts is False:
+                found, bad = self.scan(word)
+                parts = None if bad else tuple((t.type, t.value, t.start_pos) for t in found)
+                if len(words) < 200_000:
+                    words[word] = parts
+            if parts is None:
+                return self.scan(text)
+            start = m.start() + 1
+            for kind, value, offset in parts:
+                col = start + offset
+                tokens.append(Tok(kind, value, col, col + len(value)))
+        return tokens, None
+
+    def scan(self, text: str) -> tuple[list["Tok"], tuple[int, int] | None]:
+        """Tokenise any statement, one terminal match at a time."""
         tokens: list[Tok] = []
         keywords, ignore = self.keywords, self.ignore
         pos, line, line_start, size = 0, 1, 0, len(text)
@@ -449,30 +478,53 @@ class _Lexicon:
                 if kind == "NAME":
                     kind = keywords.get(value, "NAME")
                 col = pos - line_start + 1
-                tokens.append(Tok(kind, value, line, col, col + end - pos, pos, end))
+                tokens.append(LineTok(kind, value, line, col, col + end - pos, pos))
             pos = end
         return tokens, None
 
 
 class Tok:
-    """A token of a statement (the attributes of a lark Token, made cheaply)."""
+    """A token of a one-line statement (what the front end reads of a lark Token, made
+    cheaply: large policies have hundreds of thousands)."""
 
-    __slots__ = ("type", "value", "line", "column", "end_column", "start_pos", "end_pos")
+    __slots__ = ("type", "value", "column", "end_column")
+    line = 1
 
-    def __init__(self, type, value, line, column, end_column, start_pos, end_pos):
-        self.type, self.value, self.line, self.column = type, value, line, column
-        self.end_column, self.start_pos, self.end_pos = end_column, start_pos, end_pos
+    def __init__(self, type, value, column, end_column):
+        self.type, self.value, self.column, self.end_column = type, value, column, end_column
 
     @property
     def end_line(self) -> int:
         return self.line
 
+    @property
+    def start_pos(self) -> int:
+        return self.column - 1
+
     def lark(self) -> Token:
-        return Token(self.type, self.value, self.start_pos, self.line, self.column, self.line,
-                     self.end_column, self.end_pos)
+        start = self.start_pos
+        return Token(self.type, self.value, start, self.line, self.column, self.line,
+                     self.end_column, start + len(self.value))
 
     def __repr__(self) -> str:
         return f"Tok({self.type!r}, {self.value!r}, {self.line}:{self.column})"
+
+
+class LineTok(Tok):
+    """A token of a statement that spans lines: its line and offset are its own."""
+
+    __slots__ = ("line", "pos")
+
+    def __init__(self, type, value, line, column, end_column, pos):
+        super().__init__(type, value, column, end_column)
+        self.line, self.pos = line, pos
+
+    @property
+    def start_pos(self) -> int:
+        return self.pos
+
+
+_WORD = re.compile(r"\S+").finditer
 
 
 @functools.cache

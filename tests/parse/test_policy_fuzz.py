@@ -3,11 +3,13 @@ shape cache equal a fresh parse; what it produces renders and reads back unchang
 
 from __future__ import annotations
 
+import ipaddress
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fwc.backends.iptables_restore import render
-from fwc.parse import policy_syntax
+from fwc.parse import policy, policy_syntax
 from fwc.parse.policy import load_policy
 from fwc.parse.rules_save import read_rules
 
@@ -117,3 +119,34 @@ def _plain(node):
     if hasattr(node, "type") and hasattr(node, "value"):
         return (node.type, str(node.value), node.line, node.column, node.end_column)
     return node
+
+
+@settings_
+@given(st.lists(st.sampled_from(WORDS[:-3] + ["a,b", "22,80", "$x,", "{22", "10.0.0.1-::1", "é", "6/min"]),
+                max_size=15).map(" ".join))
+def test_word_cache_tokenises_like_the_scanner(text):
+    lexicon = policy_syntax._lexicon()
+    fast, fast_bad = lexicon.tokenize(text)
+    slow, slow_bad = lexicon.scan(text)
+    assert fast_bad == slow_bad
+    if fast_bad is None:
+        assert [(t.type, t.value, t.line, t.column, t.end_column) for t in fast] == \
+               [(t.type, t.value, t.line, t.column, t.end_column) for t in slow]
+
+
+octet = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007", "256"]))
+
+
+@settings_
+@given(st.tuples(octet, octet, octet, octet), st.one_of(st.none(), st.integers(0, 40)))
+def test_fast_ipv4_networks_agree_with_ipaddress(octets, prefix):
+    text = ".".join(octets) + ("" if prefix is None else f"/{prefix}")
+    try:
+        expected = ipaddress.ip_network(text)
+    except ValueError:
+        expected = None
+    try:
+        got = policy._network(text)
+    except ValueError:
+        got = None
+    assert got == expected
