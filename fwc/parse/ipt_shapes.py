@@ -217,7 +217,7 @@ class Template:
                     raise _GIVE_UP
         if diff and self.finals:
             for ext, options in self.finals:
-                seen = {name: texts[j] for name, j in options}
+                seen = {name: texts[j] if j >= 0 else "" for name, j in options}
                 if ext.final(seen):
                     raise _GIVE_UP
         conds = []

@@ -108,6 +108,12 @@ def split_words(line: str, start: int = 0) -> list[Word] | None:
 def _split_plain(text: str, begin: int, offset: int, out: list) -> list:
     """Words of ``text[begin:]`` (no quotes, no tabs), columns shifted by ``offset``."""
     pieces = (text[begin:] if begin else text).split(" ")
+    # The text between quotes usually starts or ends with the one space around them.
+    if pieces[-1] == "":
+        pieces.pop()
+    if pieces and pieces[0] == "":
+        del pieces[0]
+        offset += 1
     if "" not in pieces:
         # One space between words (iptables-save's own output): columns in C loops.
         lengths = list(map(len, pieces))
@@ -814,8 +820,8 @@ class _RuleReader:
         found = []
         for mod in self.modules:
             if mod.ext is not None and mod.ext.final is not None:
-                found.append((mod.ext, [(name, pos + 1) for name, _, values, _, _, _, pos
-                                        in mod.items if values]))
+                found.append((mod.ext, [(name, pos + 1 if values else -1)
+                                        for name, _, values, _, _, _, pos in mod.items]))
         return found
 
     def _check_extension(self, mod: _Module) -> None:
