@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Literal
 
-from ..model import Addr, Chain, Cond, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate, Rule, Ruleset, State, Table, TcpFlags
+from ..model import Addr, Chain, Cond, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset, State, Table, TcpFlags
 from ..source import Span
 
 # How a rule's match relates to a probe.

@@ -6,7 +6,6 @@ import re
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Severity
-from ..model import Ruleset
 from ..source import Span
 from . import _walk as w
 from .base import Check, Context

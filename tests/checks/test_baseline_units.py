@@ -6,13 +6,16 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fwc.checks import _walk as w
 from fwc.checks.base import Context, load_checks
 from fwc.document import Document
-from fwc.model import (Addr, Chain, Iface, Icmp, Match, Opaque, Ports, Proto, Rate, Rule, Ruleset,
-                       State, Table, Target)
+from fwc.model import (Addr, Chain, Fragment, Iface, Icmp, Match, Opaque, Ports, Proto, Rate, Rule,
+                       Ruleset, State, Table, Target)
 from fwc.source import SourceFile, Span
+from model_strategies import STATES, rulesets
 
 PATH = "rules.v4"
 
@@ -328,12 +331,6 @@ def test_fw401_fix_inside_a_cloud_config_edits_the_yaml_line(tmp_path):
 
 
 # --------------------------------------------------------------------------- against a reference interpreter
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from fwc.model import Fragment, TcpFlags
-from model_strategies import STATES, rulesets
 
 _UNKNOWN = object()
 _RETURNED = object()
