@@ -1010,7 +1010,10 @@ _SHORTHAND_STATES = {
 def _split_addresses(addrs: tuple) -> tuple[tuple, tuple]:
     """Base options (-s/-d) first, iprange matches after the protocol, as iptables-save
     prints them."""
-    if all(a.module is None for a in addrs):
+    for a in addrs:
+        if a.module is not None:
+            break
+    else:
         return addrs, ()
     return tuple(a for a in addrs if a.module is None), tuple(a for a in addrs if a.module is not None)
 
