@@ -150,3 +150,23 @@ def test_example_policies_load_cleanly_and_say_who_they_are_for(path):
 
 def test_the_example_set_is_complete():
     assert {p.name for p in RULESETS} >= {"digitalocean.fw", "etcd-cluster.fw", "webserver.fw", "bastion.fw", "mailserver.fw"}
+
+
+WORKED_EXAMPLE = """\
+policy input drop
+policy forward drop
+policy output accept
+allow in on lo
+allow in on eth1                 # private network
+allow established
+allow tcp 22, 80, 443
+allow icmp echo-reply
+allow icmp destination-unreachable
+allow icmp time-exceeded
+"""
+
+
+def test_digitalocean_example_is_the_worked_example_for_ipv4():
+    ours = load_policy(ROOT / "rulesets" / "digitalocean.fw").rulesets[4]
+    spec = load_policy("spec.fw", text=WORKED_EXAMPLE).rulesets[4]
+    assert ours == spec
