@@ -1506,29 +1506,30 @@ def read_rules(text: str, path: str, *, family: int | None = None,
         family = detect_family(text, path)
     reader = _FileReader(text, path, family, linemap)
     reader.use_templates = shapes
-    with _collector_paused():
-        result = reader.read()
-    if len(text) > _FREEZE_ABOVE:
-        # A large model lives until the process ends: keep the cyclic collector from
-        # walking its million objects again at every later collection. (Freed memory is
-        # still returned by reference counting; the model has no cycles.)
-        gc.freeze()
-    return result
+    with _collector_paused(freeze=len(text) > _FREEZE_ABOVE):
+        return reader.read()
 
 
 _FREEZE_ABOVE = 1 << 20
 
 
 @contextlib.contextmanager
-def _collector_paused():
+def _collector_paused(*, freeze: bool):
     """The reader allocates millions of small acyclic objects; the cyclic garbage
     collector would scan the growing heap again and again (more than half the time on a
-    100 000-rule dump) without ever finding anything to free."""
+    100 000-rule dump) without ever finding anything to free.
+
+    With ``freeze``, the objects are then moved out of the collector's sight
+    (``gc.freeze``): a large model lives until the process ends, and every later
+    collection would walk its million objects again. Memory is still freed by reference
+    counting; the model has no reference cycles."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 
