@@ -94,8 +94,11 @@ def protocol_conds(draw, family):
         if style == "single":
             for field in ("sport", "dport"):
                 if draw(st.booleans()):
-                    conds.append(Ports(field, (draw(port_range()),), negated=draw(st.booleans()),
-                                       module=name))
+                    lo, hi = draw(port_range())
+                    # iptables-nft stores `! --dport 0:N` as `--dport N+1:65535` and saves it
+                    # so (the same packets; iptables-legacy keeps the negation).
+                    negated = draw(st.booleans()) and not (lo == 0 < hi)
+                    conds.append(Ports(field, ((lo, hi),), negated=negated, module=name))
         elif style == "multiport":
             field = draw(st.sampled_from(("sport", "dport", "ports")))
             conds.append(draw(multiport(field)))
