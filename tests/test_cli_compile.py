@@ -341,3 +341,17 @@ def test_colour_only_on_a_terminal_and_never_under_no_color(monkeypatch):
     assert plain_terminal.getvalue() == pipe.getvalue()
     assert pipe.getvalue() == ("p.fw:1:11: FW001 expected a port\n    allow tcp htp\n"
                                "              ^~~\n1 error: nothing written\n")
+
+
+# --------------------------------------------------------------------------- shipped policies
+
+RULESETS = sorted((Path(__file__).resolve().parent.parent / "rulesets").glob("*.fw"))
+
+
+@pytest.mark.parametrize("policy", RULESETS, ids=lambda p: p.name)
+def test_every_shipped_policy_passes_the_lint_gate_and_compiles(policy, capsys, monkeypatch):
+    """What the README's quick start does, for every example policy: no errors."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, err = run(capsys, str(policy))
+    assert code == 0, err
+    assert out.startswith("#cloud-config\n") and yaml.safe_load(out)["write_files"]
