@@ -17,7 +17,6 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from ..diagnostics import Diagnostic, Edit, Fix, FwcError, Related, Severity
 from ..document import Comment
@@ -242,9 +241,6 @@ class _Loader:
     def problem(self, code: str, span: Span, message: str, *, help: str | None = None,
                 related: tuple[Related, ...] = (), fix: Fix | None = None) -> _Problem:
         return _Problem(Diagnostic(code, Severity.ERROR, span, message, related, help, fix))
-
-    def report(self, problem: _Problem) -> None:
-        self.diagnostics.append(problem.diagnostic)
 
     # ------------------------------------------------------------------ header directives
 

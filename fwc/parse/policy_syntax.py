@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import operator
 import re
 from dataclasses import dataclass, field
 
