@@ -12,8 +12,8 @@ import pytest
 
 from fwc.backends.base import Unsupported
 from fwc.backends.iptables_restore import check, render, rule_line, save_string
-from fwc.model import (Addr, Chain, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate,
-                       Rule, Ruleset, State, Table, Target, TcpFlags)
+from fwc.model import (Addr, Chain, Fragment, Icmp, Iface, Ports, Proto, Rate, Ruleset, State,
+                       Table)
 from fwc.source import Span
 
 from model_cases import (CANONICAL, CANONICAL_V6, dsl_worked_example_text, filter_ruleset, rule,
