@@ -1410,7 +1410,7 @@ class _FileReader:
                     path.append(nxt)
 
     def _check_places(self, table: _TableBuild, placed: list, jumps: dict) -> None:
-        sources: dict[str, set[str]] | None = None
+        sources: _Reach | None = None
         for chain, target, line, span in placed:
             if span is None:
                 continue
@@ -1428,8 +1428,8 @@ class _FileReader:
                 reached = {chain.name}
             else:
                 if sources is None:
-                    sources = _reaching_builtins(table, jumps)
-                reached = sources.get(chain.name, set())
+                    sources = _Reach(table, jumps)
+                reached = sources(chain.name)
             bad = sorted(reached - hooks)
             if bad:
                 via = "" if chain.policy is not None else \
@@ -1462,21 +1462,39 @@ def _is_target(name: str, family: int) -> bool:
     return target_ext(name, family) is not None or name in OTHER_TARGETS
 
 
-def _reaching_builtins(table: _TableBuild, jumps: dict) -> dict[str, set[str]]:
-    """For each user chain, the built-in chains whose rules lead to it."""
-    reach: dict[str, set[str]] = {}
-    for chain in table.chains.values():
-        if chain.policy is None:
-            continue
-        todo = [chain.name]
-        seen = {chain.name}
-        while todo:
-            for nxt, _, _ in jumps.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    reach.setdefault(nxt, set()).add(chain.name)
-                    todo.append(nxt)
-    return reach
+class _Reach:
+    """Which built-in chains lead to a user chain, computed on demand and remembered
+    (kube-proxy tables have tens of thousands of chains; most never need it)."""
+
+    def __init__(self, table: _TableBuild, jumps: dict):
+        self.chains = table.chains
+        self.callers: dict[str, list[str]] = {}
+        for source, edges in jumps.items():
+            for target, _, _ in edges:
+                self.callers.setdefault(target, []).append(source)
+        self.memo: dict[str, frozenset[str]] = {}
+
+    def __call__(self, name: str) -> frozenset[str]:
+        memo, callers, chains = self.memo, self.callers, self.chains
+        stack = [name]
+        entered: set[str] = set()
+        while stack:
+            current = stack[-1]
+            if current in memo:
+                stack.pop()
+                continue
+            users = [c for c in callers.get(current, ()) if chains[c].policy is None]
+            pending = [c for c in users if c not in memo and c not in entered]
+            if pending and current not in entered:
+                entered.add(current)
+                stack.extend(pending)
+                continue
+            found = {c for c in callers.get(current, ()) if chains[c].policy is not None}
+            for user in users:
+                found |= memo.get(user, frozenset())  # a loop contributes nothing more
+            memo[current] = frozenset(found)
+            stack.pop()
+        return memo[name]
 
 
 def _expand(conds: list) -> list[tuple]:

@@ -313,3 +313,14 @@ def test_shape_templates_fall_back_on_values_they_cannot_take():
     fast, full = read_rules(text, "r.v4"), read_rules(text, "r.v4", shapes=False)
     assert _everything(fast) == _everything(full)
     assert [(d.code, d.span.line) for d in fast.diagnostics] == [("FW010", 4), ("FW008", 5)]
+
+
+def test_target_places_follow_jumps_through_user_chains_and_loops():
+    text = "\n".join(["*nat", ":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ":A - [0:0]",
+                      ":B - [0:0]", "-A PREROUTING -j A", "-A POSTROUTING -j B", "-A B -j A",
+                      "-A A -p tcp -j DNAT --to-destination 10.0.0.1", "-A A -p udp -j B",
+                      "COMMIT"]) + "\n"
+    result = read_rules(text, "rules.v4")
+    found = [(d.code, d.span.line, d.span.col) for d in result.diagnostics]
+    assert found == [("FW005", 8, 9), ("FW012", 9, 16)]
+    assert "POSTROUTING" in result.diagnostics[1].message
