@@ -355,3 +355,31 @@ def test_every_shipped_policy_passes_the_lint_gate_and_compiles(policy, capsys, 
     code, out, err = run(capsys, str(policy))
     assert code == 0, err
     assert out.startswith("#cloud-config\n") and yaml.safe_load(out)["write_files"]
+
+
+def test_what_the_backend_cannot_express_is_reported_on_the_policy_line(workdir, capsys,
+                                                                        monkeypatch):
+    """The front end normally splits long port lists; should a model still carry 16
+    multiport ports, the backend refuses it with the policy line, and -o stays as it was."""
+    import fwc.commands.compile as compile_command
+    import fwc.parse.policy as policy
+    from fwc.model import Chain, Match, Ports, Proto, Rule, Ruleset, Table, Target
+
+    write(workdir / "host.fw", GOOD)
+    run(capsys, "host.fw", "-o", "rules", "--emit", "iptables")
+    before = (workdir / "rules").read_bytes()
+    span = Span("host.fw", 8, 1, 8, 22)
+    ports = Ports("dport", tuple((p, p) for p in range(1, 17)), module="multiport")
+    bad = Rule("INPUT", Match((Proto("tcp"), ports)), Target("ACCEPT"), span=span)
+    rulesets = {f: Ruleset(f, (Table("filter", (Chain("INPUT", "DROP", (bad,)),)),))
+                for f in (4, 6)}
+    monkeypatch.setattr(policy, "load_policy", lambda path, **kw: policy.PolicyResult(rulesets))
+    monkeypatch.setattr(compile_command, "lint_gate", lambda *a: None)
+    code, out, err = run(capsys, "host.fw", "-o", "rules", "--emit", "iptables")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[:3] == [
+        "host.fw:8:1: FW013 16 ports in one multiport match (a range counts 2); iptables "
+        "allows 15",
+        "    allow tcp 22, 80, 443",
+        "    ^~~~~~~~~~~~~~~~~~~~~"]
+    assert (workdir / "rules").read_bytes() == before
