@@ -416,7 +416,7 @@ class _Loader:
             if chain == "FORWARD":
                 raise self.problem("FW001", self.span(r.what.tokens[0]), "loopback traffic is never forwarded",
                                    help="`allow loopback` is for `in` (the default) or `out`")
-            ins, outs = ([("lo", None)], []) if chain == "INPUT" else ([], [("lo", None)])
+            ins, outs = (["lo"], []) if chain == "INPUT" else ([], ["lo"])
         src = self._endpoint(r.source) if r.source else None
         dst = self._endpoint(r.dest) if r.dest else None
         self._check_ports_have_protocol(r, alts, src, dst)
@@ -425,31 +425,25 @@ class _Loader:
             raise self.problem("FW001", self.span(opts["state"][0]), f"`{r.what.tokens[0].value}` already sets the connection state")
         self._emit(r, chain, ins, outs, alts, src, dst, families, opts, action)
 
-    def _placement(self, r: RuleStmt):
-        """The chain and the in/out interfaces ([(name, span)])."""
+    def _placement(self, r: RuleStmt) -> tuple[str, list[str], list[str]]:
+        """The chain and the in/out interface names. The grammar only lets `in on` and
+        `out on` follow `forward`; a bare `on` means the direction's natural side."""
         p = r.placement
         if p is None:
             return "INPUT", [], []
-        direction = p.direction
-        ins, outs = [], []
+        ins: list[str] = []
+        outs: list[str] = []
         for side, ifaces in p.sides:
-            names = self._ifaces(ifaces)
             if side == "on":
-                if direction == "forward":
+                if p.direction == "forward":
                     raise self.problem("FW001", self.span(ifaces[0]),
                                        "a forward rule must say which side: `in on IFACE` or `out on IFACE`")
-                side = "in" if direction in (None, "in") else "out"
-            if direction == "in" and side == "out" or direction == "out" and side == "in":
-                raise self.problem("FW001", self.span(ifaces[0]),
-                                   f"an `{direction}` rule cannot match the `{side}` interface",
-                                   help="use `forward in on IFACE out on IFACE` for traffic passing through")
-            (ins if side == "in" else outs).extend(names)
-        if direction is None:
-            direction = "in"
-        chain = {"in": "INPUT", "out": "OUTPUT", "forward": "FORWARD"}[direction]
+                side = "out" if p.direction == "out" else "in"
+            (ins if side == "in" else outs).extend(self._ifaces(ifaces))
+        chain = {None: "INPUT", "in": "INPUT", "out": "OUTPUT", "forward": "FORWARD"}[p.direction]
         return chain, ins, outs
 
-    def _ifaces(self, toks) -> list[tuple[str, Span]]:
+    def _ifaces(self, toks) -> list[str]:
         names = []
         for tok in toks:
             if tok.type == "VAR":
@@ -457,9 +451,9 @@ class _Loader:
                 for v in definition.values:
                     if v.kind != "iface":
                         raise self._wrong_kind(tok, definition, v, "an interface name")
-                    names.append((self._check_iface(v.text, v.span), v.span))
+                    names.append(self._check_iface(v.text, v.span))
             else:
-                names.append((self._check_iface(tok.value, self.span(tok)), self.span(tok)))
+                names.append(self._check_iface(tok.value, self.span(tok)))
         return names
 
     def _check_iface(self, name: str, span: Span) -> str:
@@ -934,7 +928,7 @@ class _Loader:
         sports = src.ports if src else None
         to_ports = dst.ports if dst else None
         iface_sets = [((Iface("in", i),) if i else ()) + ((Iface("out", o),) if o else ())
-                      for i, _ in ins or [(None, None)] for o, _ in outs or [(None, None)]]
+                      for i in ins or [None] for o in outs or [None]]
         for family in families:
             out = self.rules[family][chain]
             addr_sets = [_split_addresses(s_ + d_) for s_ in (src.alternatives[family] if src else [()])
