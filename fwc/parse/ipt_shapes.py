@@ -16,6 +16,9 @@ line; a test checks both give the same rules, spans included.
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import ne
+
 from ..model import Addr, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, State, TcpFlags, Target
 from ..source import Span
 from ._fastnew import maker
@@ -200,21 +203,18 @@ class Template:
         """(chain, conds, target, comment, target span) for a line of this shape."""
         texts = [w[0] for w in words]
         old = self.texts
-        diff = [j for j, new, was in zip(range(len(old)), texts, old) if new != was]
+        # The words that differ from the template's (C loops: this runs for every rule).
+        diff = list(compress(range(len(old)), map(ne, texts, old)))
         checked = self.checked
         family = self.family
-        dirty = set()
-        owner = self.owner
-        for j in diff:
-            dirty.add(owner[j])
-            check = checked.get(j)
-            if check is not None:
-                opt, parsed = check
-                value = validate_value(opt, texts[j], family)
-                if opt.type == "nat" and bool(value) != bool(parsed):
-                    raise _GIVE_UP
-                if opt.type == "addr" and value[1]:
-                    raise _GIVE_UP
+        dirty = set(map(self.owner.__getitem__, diff))
+        for j in checked.keys() & diff:
+            opt, parsed = checked[j]
+            value = validate_value(opt, texts[j], family)
+            if opt.type == "nat" and bool(value) != bool(parsed):
+                raise _GIVE_UP
+            if opt.type == "addr" and value[1]:
+                raise _GIVE_UP
         if diff and self.finals:
             for ext, options in self.finals:
                 seen = {name: texts[j] if j >= 0 else "" for name, j in options}
