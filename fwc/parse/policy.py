@@ -407,7 +407,7 @@ class _Loader:
         action = r.action.value
         chain, ins, outs = self._placement(r)
         opts = self._options(r, action)
-        alts = self._what(r, chain)
+        alts = self._what(r)
         loopback = any(a.name == "loopback" for a in alts)
         if loopback:
             if ins or outs:
@@ -475,7 +475,8 @@ class _Loader:
 
     # ------------------------------------------------------------------ what (protocol, service, shorthand)
 
-    def _what(self, r: RuleStmt, chain: str) -> list[_ProtoAlt]:
+    def _what(self, r: RuleStmt) -> list[_ProtoAlt]:
+        """The protocols the rule stands for: one, or several for a service."""
         w = r.what
         if w is None:
             return [_ProtoAlt(None, {4, 6})]
