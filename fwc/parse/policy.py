@@ -141,7 +141,7 @@ class _Endpoint:
     families: frozenset
     alternatives: dict  # family -> list[tuple[Addr, ...]]
     ports: tuple | None
-    ports_span: Span | None
+    port_items: list | None  # the port tokens as written, for messages
     items: object  # () -> the _Address items with their spans, for messages
     versions: frozenset  # the families of the addresses written (any excluded)
 
@@ -632,6 +632,9 @@ class _Loader:
                                help=f"write `{b}-{a}`")
         return (a, b)
 
+    def _ports_span(self, ep: _Endpoint) -> Span:
+        return self.span_of(_first_token(ep.port_items[0]), _last_token(ep.port_items[-1]))
+
     def _check_ports_have_protocol(self, r: RuleStmt, alts, src, dst) -> None:
         for ep in (src, dst):
             if ep is None or ep.ports is None:
@@ -639,10 +642,10 @@ class _Loader:
             for alt in alts:
                 if alt.name not in PORT_PROTOCOLS:
                     what = f"`{alt.name}`" if alt.name else "a rule without a protocol"
-                    raise self.problem("FW007", ep.ports_span, f"ports need tcp, udp, sctp or udplite, but this is {what}",
+                    raise self.problem("FW007", self._ports_span(ep), f"ports need tcp, udp, sctp or udplite, but this is {what}",
                                        help="say the protocol, e.g. `allow tcp from 10.0.0.0/8 port 1024-65535`")
         if r.dest is not None and r.dest.ports and any(a.dports for a in alts):
-            raise self.problem("FW001", dst.ports_span, "destination ports are given twice (after the protocol and after `to`)",
+            raise self.problem("FW001", self._ports_span(dst), "destination ports are given twice (after the protocol and after `to`)",
                                help="give them in one place, e.g. `allow tcp 22 to 10.0.0.1`")
 
     # ------------------------------------------------------------------ addresses
@@ -651,24 +654,34 @@ class _Loader:
         """Check a `from`/`to` clause. The result for the same addresses is cached: large
         policies repeat their networks."""
         negated = ep.addrs.negated is not None
-        key = (ep.side, negated, tuple(t.value for t in ep.addrs.items))
+        tokens = ep.addrs.items
+        key = (ep.side, negated, tuple(t.value for t in tokens))
         cached = self._endpoint_cache.get(key)
         items = lambda: self._addresses(ep)  # noqa: E731 - positions only for messages
         if cached is None:
-            resolved = items()
             field_name = "src" if ep.side == "from" else "dst"
-            families = {a.version for a in resolved if a.version}
-            if any(a.version is None for a in resolved):
-                families = {4, 6}
-            alternatives = {f: self._addr_alternatives(field_name, [a for a in resolved if a.version in (f, None)], negated, ep)
-                            for f in FAMILIES if f in families}
-            versions = frozenset(a.version for a in resolved if a.version)
-            cached = self._endpoint_cache[key] = (frozenset(families), alternatives, versions)
-        ports = ports_span = None
-        if ep.ports:
-            ports = self._ports(ep.ports)
-            ports_span = self.span_of(_first_token(ep.ports[0]), _last_token(ep.ports[-1]))
-        return _Endpoint(cached[0], cached[1], ports, ports_span, items, cached[2])
+            if len(tokens) == 1 and not negated and tokens[0].type == "ADDR":
+                cached = self._one_address(field_name, tokens[0])
+            else:
+                cached = self._address_list(field_name, items(), negated, ep)
+            self._endpoint_cache[key] = cached
+        ports = self._ports(ep.ports) if ep.ports else None
+        return _Endpoint(cached[0], cached[1], ports, ep.ports, items, cached[2])
+
+    def _one_address(self, field_name: str, tok) -> tuple:
+        """The common case, a single address, network or range."""
+        a = self._address(tok.value, tok)
+        family = frozenset((a.version,))
+        return family, {a.version: [(self._addr_cond(field_name, a.cond_value, False),)]}, family
+
+    def _address_list(self, field_name: str, resolved: list[_Address], negated: bool, ep) -> tuple:
+        families = {a.version for a in resolved if a.version}
+        if any(a.version is None for a in resolved):
+            families = {4, 6}
+        alternatives = {f: self._addr_alternatives(field_name, [a for a in resolved if a.version in (f, None)], negated, ep)
+                        for f in FAMILIES if f in families}
+        versions = frozenset(a.version for a in resolved if a.version)
+        return frozenset(families), alternatives, versions
 
     def _addresses(self, ep) -> list[_Address]:
         items: list[_Address] = []
