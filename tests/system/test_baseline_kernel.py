@@ -133,3 +133,65 @@ def test_fw106_neighbour_discovery_decides_whether_ipv6_works(pair, tmp_path, se
     pair.load(family, text)
     time.sleep(0.2)
     assert pair.connect(pair.peer, HOST6, 22) is not fires
+
+
+CONTAINER4, BRIDGE4 = "10.97.0.2", "10.97.0.1"
+DNAT_RULES = """\
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.97.0.2:80
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER-USER - [0:0]
+-A INPUT -p tcp -m tcp --dport 8080 -j DROP
+-A FORWARD -j DOCKER-USER
+{docker_user}COMMIT
+"""
+
+
+@pytest.fixture
+def container(pair):
+    """A third namespace behind the host, reached through it like a Docker container."""
+    tag = uuid.uuid4().hex[:6]
+    name = f"fwc-ctr-{tag}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "link", "add", f"vb{tag}", "netns", pair.host, "type", "veth",
+                        "peer", "name", f"vc{tag}", "netns", name], check=True)
+        ns(pair.host, "ip", "addr", "add", f"{BRIDGE4}/24", "dev", f"vb{tag}", check=True)
+        ns(pair.host, "ip", "link", "set", f"vb{tag}", "up", check=True)
+        ns(pair.host, "sysctl", "-qw", "net.ipv4.ip_forward=1", check=True)
+        ns(name, "ip", "link", "set", "lo", "up", check=True)
+        ns(name, "ip", "addr", "add", f"{CONTAINER4}/24", "dev", f"vc{tag}", check=True)
+        ns(name, "ip", "link", "set", f"vc{tag}", "up", check=True)
+        ns(name, "ip", "route", "add", "default", "via", BRIDGE4, check=True)
+        ns(pair.peer, "ip", "route", "add", "10.97.0.0/24", "via", HOST4, check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+@pytest.mark.parametrize("docker_user, findings, reachable", [
+    # FW601: the INPUT drop (line 13) does nothing; the published port stays open.
+    ("", [("FW601", 13)], True),
+    # FW602: DOCKER-USER sees port 80 after DNAT, so --dport 8080 never matches.
+    ("-A DOCKER-USER -p tcp -m tcp --dport 8080 -j DROP\n", [("FW601", 13), ("FW602", 15)], True),
+    # The original destination port from conntrack is what blocks it.
+    ("-A DOCKER-USER -p tcp -m conntrack --ctorigdstport 8080 -j DROP\n", [("FW601", 13)], False),
+])
+def test_fw601_fw602_published_ports_are_filtered_after_dnat(pair, container, tmp_path, docker_user,
+                                                            findings, reachable):
+    text = DNAT_RULES.format(docker_user=docker_user)
+    path = tmp_path / "rules.v4"
+    path.write_text(text, encoding="utf-8")
+    found = [(d.code, d.span.line) for d in lint_document(load_document(str(path)), Config(select=("FW601", "FW602")))]
+    assert found == findings
+    pair.listen(container, CONTAINER4, 80)
+    pair.load(4, text)
+    assert pair.connect(pair.peer, HOST4, 8080) is reachable
