@@ -778,12 +778,15 @@ class _Loader:
         """The families the rule compiles for: what the family keyword, the protocol and
         the addresses allow, or an error naming the parts that contradict each other."""
         explicit = None if r.family is None else ({4} if r.family.value == "ipv4" else {6})
-        proto_families = set().union(*(a.families for a in alts))
-        families = {4, 6}.intersection(explicit or (4, 6), proto_families,
-                                       src.families if src else (4, 6), dst.families if dst else (4, 6))
+        proto_families = alts[0].families if len(alts) == 1 else set().union(*(a.families for a in alts))
+        families = _BOTH
+        for allowed in (explicit, proto_families, src.families if src else None, dst.families if dst else None):
+            if allowed is not None and allowed != families:
+                families = families & allowed
         if families:
-            self._check_address_families(families, src, dst)
-            return [f for f in FAMILIES if f in families]
+            if src is not None and not src.versions <= families or dst is not None and not dst.versions <= families:
+                self._check_address_families(families, src, dst)
+            return _IN_ORDER[families]
         constraints = []
         if explicit is not None:
             constraints.append((explicit, lambda: (self.span(r.family), f"`{r.family.value}`")))
@@ -1004,6 +1007,9 @@ class _Loader:
             out[family] = Ruleset(family, (Table("filter", chains),), path=self.main)
         return out
 
+
+_BOTH = frozenset(FAMILIES)
+_IN_ORDER = {frozenset({4}): [4], frozenset({6}): [6], _BOTH: [4, 6]}
 
 _SHORTHAND_STATES = {
     "established": State(frozenset({"RELATED", "ESTABLISHED"}), module="conntrack"),
