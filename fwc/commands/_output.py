@@ -99,7 +99,8 @@ def _print_rich(ordered: list[Diagnostic], sources, stream: TextIO) -> None:
     console = Console(file=stream, highlight=False, soft_wrap=True)
     for diagnostic in ordered:
         s = diagnostic.span
-        head = Text(f"{s.path}:{s.line}:{s.col}: ", style="bold")
+        head = Text()
+        head.append(f"{s.path}:{s.line}:{s.col}: ", style="bold")
         head.append(diagnostic.code, style=_STYLE[diagnostic.severity])
         head.append(" " + diagnostic.message)
         console.print(head)
