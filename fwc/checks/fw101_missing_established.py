@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Severity
-from ..model import Iface, State
+from ..model import Addr, Iface, State
 from . import _walk as w
 from .base import Check, Context
 
@@ -24,14 +24,25 @@ def reply_probes(chain: str, family: int, forwarded: w.Step | None = None) -> tu
         return (w.Probe(family, proto="tcp", sport=443, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public),
                 w.Probe(family, proto="udp", sport=53, dport=w.EPHEMERAL_PORT, states=_REPLY_STATES))
     if chain == "FORWARD":
-        iface_in, iface_out = w.EXTERNAL, None
+        iface_in, iface_out, src, dst = w.EXTERNAL, None, public, None
         if forwarded is not None:
             iface_in = _named_interface(forwarded.conds, "out") or w.EXTERNAL
             iface_out = _named_interface(forwarded.conds, "in")
+            src = _first_address(forwarded.conds, "dst") or public
+            dst = _first_address(forwarded.conds, "src")
         return (w.Probe(family, iface_in=iface_in, iface_out=iface_out, proto="tcp", sport=443,
-                        dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=public),)
+                        dport=w.EPHEMERAL_PORT, states=_REPLY_STATES, src=src, dst=dst),)
     return (w.Probe(family, iface_in=None, iface_out=w.EXTERNAL, proto="tcp", dport=w.EPHEMERAL_PORT,
                     states=_REPLY_STATES, dst=public),)
+
+
+def _first_address(conds, field: str):
+    """The first address a forwarded connection's rule names on one side."""
+    for c in conds:
+        if isinstance(c, Addr) and c.field == field and not c.negated and not isinstance(c.value, str):
+            value = c.value
+            return value[0] if isinstance(value, tuple) else value.network_address
+    return None
 
 
 def _named_interface(conds, field: str) -> str | None:
@@ -122,8 +133,8 @@ class MissingEstablished(Check):
     def _finding(self, ctx: Context, chain_name: str, probe: w.Probe, outcome: w.Outcome) -> Diagnostic:
         family = "IPv6" if probe.family == 6 else "IPv4"
         message = (f"{family} {chain_name} drops the replies of established connections: "
-                   f"an {probe.describe()} is dropped by {w.where(outcome)} with no "
-                   f"RELATED,ESTABLISHED accept before it")
+                   f"an {probe.describe()} is dropped by {w.where(outcome)}: no "
+                   f"RELATED,ESTABLISHED accept lets it through first")
         if ctx.document.kind == "policy":
             prefix = {"INPUT": "", "FORWARD": "forward ", "OUTPUT": "out "}[chain_name]
             help = f"add `allow {prefix}established` before the rules that drop"
