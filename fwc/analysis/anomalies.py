@@ -66,6 +66,7 @@ class _Entry:
     ref: RuleRef
     space: tuple
     order: int
+    is_class: bool = False  # only names an interface or a state (see _is_traffic_class)
 
 
 class _CoverIndex:
@@ -98,7 +99,7 @@ class _CoverIndex:
         return None
 
     def candidates(self, space: tuple) -> list[_Entry]:
-        """Earlier entries that may overlap ``space``, in rule order."""
+        """Earlier entries that may overlap ``space`` (a superset), in rule order."""
         found = list(self.wide)
         for f in self.FIELDS:
             buckets = self.buckets[f]
@@ -114,8 +115,12 @@ class _CoverIndex:
                     found.extend(e for key, entries in buckets.items() if first <= key <= last
                                  for e in entries)
         if len(found) > 1:
-            found.sort(key=lambda e: e.order)
-        return [e for e in found if sp.overlaps(e.space, space)]
+            found.sort(key=_ORDER)
+        return found
+
+
+def _ORDER(entry: _Entry) -> int:
+    return entry.order
 
 
 def analyse_ruleset(ruleset: Ruleset) -> list[Anomaly]:
@@ -183,7 +188,7 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
         if index.count:
             out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
         if terminal and not opaque:
-            index.add(_Entry(ref, space, i))
+            index.add(_Entry(ref, space, i, _is_traffic_class(space, full)))
             if len(space) == 1 and space[0] == full:
                 catch_all = ref
     return out
@@ -229,7 +234,14 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
     candidates = index.candidates(space)
     if not candidates:
         return []
-    takers, remaining = _cover(space, candidates)
+    if _corners_covered(space, candidates):
+        candidates = [e for e in candidates if sp.overlaps(e.space, space)]
+        takers, remaining = _cover(space, candidates)
+    else:  # certainly not covered; FW207/FW208 ignore traffic classes
+        if not comparable:
+            return []
+        candidates = [e for e in candidates if not e.is_class and sp.overlaps(e.space, space)]
+        takers, remaining = [], None
     if remaining is not None and not remaining:
         same = all(t.ref.rule.target == ref.rule.target for t in takers)
         kind = REDUNDANT if same else SHADOWED
@@ -242,6 +254,29 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
     if len(space) == 1 and space[0] == full:
         return []  # the chain's final catch-all: the generalisation every chain intends
     return _order_dependencies(ref, space, candidates[:MAX_PAIRS_PER_RULE], full)
+
+
+def _corners_covered(space: tuple, candidates: list[_Entry]) -> bool:
+    """A cheap necessary test for coverage: the lowest corner of each cube is matched by
+    some candidate (most rules fail it, and then the subtraction is not needed)."""
+    for cube in space:
+        corner = [values[0][0] for values in cube]
+        if not any(_holds(e.space, corner) for e in candidates):
+            return False
+    return True
+
+
+def _holds(space: tuple, point: list) -> bool:
+    for cube in space:
+        for values, v in zip(cube, point):
+            if len(values) == 1:  # nearly always: no generator for the common case
+                if v < values[0][0] or v > values[0][1]:
+                    break
+            elif not iv.member(values, v):
+                break
+        else:
+            return True
+    return False
 
 
 def _cover(space: tuple, candidates: list[_Entry]) -> tuple[list[_Entry], list | None]:
@@ -267,7 +302,7 @@ def _order_dependencies(ref: RuleRef, space: tuple, candidates: list[_Entry],
     (partial overlap, other verdict)."""
     exceptions, correlated = [], []
     for entry in candidates:
-        if entry.ref.rule.target == ref.rule.target or _is_traffic_class(entry.space, full):
+        if entry.ref.rule.target == ref.rule.target or entry.is_class:
             continue
         if sp.contains(space, entry.space):
             exceptions.append(entry)

@@ -25,9 +25,13 @@ from .compile import is_opaque, match_space
 from .packet import Packet
 
 MAX_DEPTH = 64
-# A set pushed through a chain is split by every rule it partly overlaps; past this many
-# cubes it is widened ("may") or trimmed ("must"), both sound, to keep the walk linear.
-MAX_CUBES = 2000
+# A set pushed through a chain is split by every rule it partly overlaps. To keep a walk
+# through 100k rules linear it is kept small: past MAX_CUBES cubes, or MAX_INTERVALS
+# intervals in one field, it is widened to a hull ("may": still a superset) or trimmed
+# ("must": still a subset). Both are sound; they only cost precision.
+MAX_CUBES = 16
+MAX_INTERVALS = 32
+_SPLIT_FIELDS = (sp.DST, sp.SRC, sp.DPORT, sp.SPORT)
 
 ACCEPT, DROP, REJECT, RETURN, JUMP, GOTO, CONTINUE, OTHER = (
     "ACCEPT", "DROP", "REJECT", "RETURN", "JUMP", "GOTO", "CONTINUE", "OTHER")
@@ -201,31 +205,55 @@ class Traversal:
     family: int
     mode: str  # "may" or "must"
     records: list[Record] = field(default_factory=list)
+    stop_unless: frozenset[str] | None = None
 
     def decided(self, verdict: str, *, definite_only: bool = False) -> list[Record]:
         return [r for r in self.records
                 if r.verdict == verdict and (r.definite or not definite_only)]
 
 
-def traverse(table: Table, chain_name: str, packets: list, family: int, mode: str) -> Traversal:
-    """Push ``packets`` through a built-in chain and record every decision."""
-    result = Traversal(table, family, mode)
+class _Stop(Exception):
+    """A decision the caller asked to stop at was recorded."""
+
+
+def traverse(table: Table, chain_name: str, packets: list, family: int, mode: str,
+             *, stop_unless: frozenset[str] | None = None) -> Traversal:
+    """Push ``packets`` through a built-in chain and record every decision.
+
+    With ``stop_unless``, the walk ends at the first decision whose verdict is not in
+    it (a lockout check only needs to know that *some* packet may get in).
+    """
+    result = Traversal(table, family, mode, stop_unless=stop_unless)
     base = table.chain(chain_name)
     if base is None:
         result.records.append(Record(chain_name, 0, None, "ACCEPT", list(packets), True))
         return result
-    back = _walk(result, base, list(packets), True, ())
+    try:
+        back = _walk(result, base, list(packets), True, ())
+    except _Stop:
+        return result
     if back:
         result.records.append(Record(base.name, 0, None, base.policy or "ACCEPT", back, True))
     return result
 
 
+def _record(result: Traversal, record: Record) -> None:
+    result.records.append(record)
+    if result.stop_unless is not None and record.verdict not in result.stop_unless:
+        raise _Stop
+
+
 def _bound(packets: list, mode: str) -> list:
-    if len(packets) <= MAX_CUBES:
-        return packets
-    if mode == "may":
-        return [sp.hull(packets)]
-    return packets[:MAX_CUBES]
+    if len(packets) > MAX_CUBES:
+        packets = [sp.hull(packets)] if mode == "may" else packets[:MAX_CUBES]
+    out = packets
+    for k, cube in enumerate(packets):
+        if any(len(cube[f]) > MAX_INTERVALS for f in _SPLIT_FIELDS):
+            if out is packets:
+                out = list(packets)
+            out[k] = tuple((((x[0][0], x[-1][1]),) if mode == "may" else x[:MAX_INTERVALS])
+                           if len(x) > MAX_INTERVALS else x for x in cube)
+    return out
 
 
 def _walk(result: Traversal, chain: Chain, packets: list, definite: bool, callers: tuple) -> list:
@@ -261,7 +289,7 @@ def _walk(result: Traversal, chain: Chain, packets: list, definite: bool, caller
             if kind == RETURN:
                 back = back + (hit if (may or not opaque) else [])
             else:
-                result.records.append(Record(chain.name, i, rule, rule.target.name, hit, sure))
+                _record(result, Record(chain.name, i, rule, rule.target.name, hit, sure))
             came_back = []
         if may and opaque:
             continue  # the rule may not have matched: every packet may still go on

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from ..checks.base import Context
 from ..diagnostics import Related
-from ..model import Chain, Rule, Ruleset, Table
+from ..model import Chain, Ports, Rule, Ruleset, Table
 from ..source import Span
 from . import intervals as iv
 from . import space as sp
-from .anomalies import Anomaly, RuleRef, analyse_ruleset
+from .anomalies import Anomaly, RuleRef, analyse_ruleset, no_gc_pauses
 from .chains import Traversal, chains_by_name, rule_space, traverse  # noqa: F401 (rule_space re-exported)
+from .chains import _lowered as lowered
 from .compile import TCP, UDP, iface_intervals
 from .packet import format_packet, witness
 
@@ -121,8 +122,10 @@ class InputWalk:
 
 
 def input_walks(ctx: Context, mode: str, ports: tuple[int, ...], protos: tuple[int, ...],
-                name: str) -> list[InputWalk]:
-    """One walk of filter INPUT per ruleset with rules, for NEW connections to ``ports``."""
+                name: str, *, stop_unless: frozenset[str] | None = None,
+                worth_walking=None) -> list[InputWalk]:
+    """One walk of filter INPUT per ruleset with rules, for NEW connections to ``ports``
+    (skipped, with no records, where ``worth_walking(table)`` says nothing can come of it)."""
 
     def compute():
         out = []
@@ -131,9 +134,14 @@ def input_walks(ctx: Context, mode: str, ports: tuple[int, ...], protos: tuple[i
             if found is None:
                 continue
             table, chain = found
+            if worth_walking is not None and not worth_walking(table, ruleset.family):
+                out.append(InputWalk(ruleset, table, chain, Traversal(table, ruleset.family, mode)))
+                continue
             packets = new_connections(ruleset.family, iv.from_values(ports), iv.from_values(protos))
-            out.append(InputWalk(ruleset, table, chain,
-                                 traverse(table, "INPUT", packets, ruleset.family, mode)))
+            with no_gc_pauses():
+                walk = traverse(table, "INPUT", packets, ruleset.family, mode,
+                                stop_unless=stop_unless)
+            out.append(InputWalk(ruleset, table, chain, walk))
         return out
 
     return ctx.fact(f"analysis.input.{name}.{mode}.{sorted(ports)}", compute)
@@ -142,13 +150,36 @@ def input_walks(ctx: Context, mode: str, ports: tuple[int, ...], protos: tuple[i
 def exposure_walks(ctx: Context) -> list[InputWalk]:
     """What NEW connections to SSH and the sensitive ports are certainly accepted."""
     ports = tuple(sorted(set(sensitive_ports(ctx)) | {SSH_PORT}))
-    return input_walks(ctx, "must", ports, (TCP, UDP), "exposure")
+    wanted = iv.from_values(ports)
+
+    def has_candidates(table: Table, family: int) -> bool:
+        return any(opens_ports_to_all(rule, family, wanted)
+                   for chain in table.chains for rule in chain.rules)
+
+    return input_walks(ctx, "must", ports, (TCP, UDP), "exposure", worth_walking=has_candidates)
+
+
+def opens_ports_to_all(rule: Rule, family: int, ports: iv.Intervals) -> bool:
+    """An ACCEPT rule without an unmodelled match or a source restriction, naming some of
+    ``ports`` (the rules FW301/FW304 report)."""
+    if rule.target is None or rule.target.name != "ACCEPT" or \
+            not any(isinstance(c, Ports) for c in rule.match.conds):
+        return False
+    space, opaque = lowered(rule.match, family)
+    if opaque or not space:
+        return False
+    full = sp.universe(family).full
+    return (all(c[sp.SRC] == full[sp.SRC] for c in space)
+            and not all(c[sp.DPORT] == full[sp.DPORT] for c in space)
+            and iv.overlaps(sp.project(space, sp.DPORT), ports))
 
 
 def management_walks(ctx: Context) -> list[InputWalk]:
-    """What NEW TCP connections to the management ports may be accepted."""
+    """Whether NEW TCP connections to the management ports may be accepted (the walk
+    stops at the first decision that may let one in)."""
     ports = tuple(sorted(set(ctx.settings.management_ports or (SSH_PORT,))))
-    return input_walks(ctx, "may", ports, (TCP,), "management")
+    return input_walks(ctx, "may", ports, (TCP,), "management",
+                       stop_unless=frozenset({"DROP", "REJECT"}))
 
 
 def find_ref(table: Table, chain_name: str, index: int, rule: Rule) -> RuleRef:

@@ -16,16 +16,12 @@ def open_ports(ctx: Context, ports: dict[int, str]) -> Iterator[tuple]:
     """(walk, record, [(port, service)], cube) for every rule that certainly accepts NEW
     connections to some of ``ports`` and does not restrict the source address."""
     for walk in facts.exposure_walks(ctx):
-        full = sp.universe(walk.ruleset.family).full
         for record in walk.walk.decided(ACCEPT, definite_only=True):
             rule = record.rule
             if rule is None:
                 continue  # an ACCEPT policy: FW103's concern
-            space = facts.rule_space(rule, walk.ruleset.family)
-            if any(c[sp.SRC] != full[sp.SRC] for c in space):
-                continue
-            if all(c[sp.DPORT] == full[sp.DPORT] for c in space):
-                continue  # accepts every port: FW302 / FW103 territory
+            if not facts.opens_ports_to_all(rule, walk.ruleset.family, iv.from_values(ports)):
+                continue  # a source restriction, or every port (FW302 / FW103 territory)
             reached = sp.project(record.space, sp.DPORT)
             hits = [(p, name) for p, name in sorted(ports.items()) if iv.member(reached, p)]
             if not hits:

@@ -1,0 +1,62 @@
+"""Shared helpers for the benchmark scripts: timed child processes, alternating runs."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mb: float
+    returncode: int
+
+
+def timed(argv: list[str], *, stdout=subprocess.DEVNULL) -> Run:
+    """Run ``argv`` once; wall time and the child's peak memory (from wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{' '.join(argv)} failed ({proc.returncode}):\n{stderr}")
+    return Run(elapsed, usage.ru_maxrss / 1024, proc.returncode)
+
+
+def alternate(commands: dict[str, list[str]], runs: int) -> dict[str, list[Run]]:
+    """Run each command ``runs`` times, taking turns, so drifting machine load hits all
+    of them alike."""
+    results: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            results[name].append(timed(argv))
+    return results
+
+
+def median(runs: list[Run]) -> float:
+    return statistics.median(r.seconds for r in runs)
+
+
+def peak(runs: list[Run]) -> float:
+    return max(r.max_rss_mb for r in runs)
+
+
+def in_scratch_netns(argv: list[str]) -> list[str]:
+    """iptables-restore --test talks to the kernel: keep it in a throwaway namespace."""
+    return ["unshare", "--net", *argv]
+
+
+def fwc_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "fwc.cli", *args]
