@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from lark import Token, Transformer
@@ -437,24 +438,24 @@ class _Lexicon:
         A one-line statement without strings is cut at white space and each word's
         tokens are looked up (no token but a string can hold white space, and every
         terminal's look-ahead stops at white space, so this equals scanning the line)."""
-        if '"' in text or "\n" in text:
+        if '"' in text or "\n" in text or _ODD_SPACE(text):
             return self.scan(text)
         tokens: list[Tok] = []
-        words = self.words
-        for m in _WORD(text):
-            word = m.group()
+        append, words, find = tokens.append, self.words, text.find
+        pos = 0
+        for word in text.split():
             parts = words.get(word, False)
             if parts is False:
                 found, bad = self.scan(word)
-                parts = None if bad else tuple((t.type, t.value, t.start_pos) for t in found)
+                parts = None if bad else tuple((t.type, t.value, t.start_pos + 1, t.end_column) for t in found)
                 if len(words) < 200_000:
                     words[word] = parts
             if parts is None:
                 return self.scan(text)
-            start = m.start() + 1
-            for kind, value, offset in parts:
-                col = start + offset
-                tokens.append(Tok(kind, value, col, col + len(value)))
+            pos = find(word, pos)
+            for kind, value, first, end in parts:
+                append(Tok(kind, value, pos + first, pos + end))
+            pos += len(word)
         return tokens, None
 
     def scan(self, text: str) -> tuple[list["Tok"], tuple[int, int] | None]:
@@ -480,6 +481,10 @@ class _Lexicon:
                 tokens.append(LineTok(kind, value, line, col, col + end - pos, pos))
             pos = end
         return tokens, None
+
+
+# White space that str.split() cuts at but the grammar does not skip.
+_ODD_SPACE = re.compile(r"[^\S \t\f\r\n]").search
 
 
 class Tok:
@@ -521,9 +526,6 @@ class LineTok(Tok):
     @property
     def start_pos(self) -> int:
         return self.pos
-
-
-_WORD = re.compile(r"\S+").finditer
 
 
 @functools.cache
@@ -771,6 +773,10 @@ def _bad_character(text: str, line: int, col: int) -> SyntaxProblem:
         return SyntaxProblem(line, col, 1, "expected a name after `$` (letters, digits, `_` and `-`)")
     if ch == "'":
         return SyntaxProblem(line, col, 1, "unexpected `'`: strings are written in double quotes")
+    if ch.isspace() or not ch.isprintable():
+        name = unicodedata.name(ch, "").lower()
+        return SyntaxProblem(line, col, 1, f"unexpected character U+{ord(ch):04X}" + (f" ({name})" if name else ""),
+                             "only spaces and tabs separate words")
     return SyntaxProblem(line, col, 1, f"unexpected character `{ch}`")
 
 

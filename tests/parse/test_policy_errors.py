@@ -29,6 +29,7 @@ CASES = [
     ("allow tcp 22 from", ("FW001", 1, 18,
                            "expected an address, network or range, `any` or a `$name` after `from`, found the end of the statement")),
     ("allow tcp 22;", ("FW001", 1, 13, "unexpected character `;`")),
+    ("allow\xa0tcp 22", ("FW001", 1, 6, "unexpected character U+00A0 (no-break space)")),
     ('allow tcp 22 comment "open', ("FW001", 1, 22, 'unterminated string: this `"` has no closing `"`')),
     ("allow tcp {22,\n  80", ("FW001", 2, 5, "expected `}` to close the list after `80`, found the end of the statement")),
     ("policy input", ("FW001", 1, 13, "expected `accept` or `drop` after `input`, found the end of the statement")),

@@ -122,7 +122,8 @@ def _plain(node):
 
 
 @settings_
-@given(st.lists(st.sampled_from(WORDS[:-3] + ["a,b", "22,80", "$x,", "{22", "10.0.0.1-::1", "é", "6/min"]),
+@given(st.lists(st.sampled_from(WORDS[:-3] + ["a,b", "22,80", "$x,", "{22", "10.0.0.1-::1", "é", "6/min",
+                                               "tcp\xa022", "\x0b", "\x1c", "\u2003", "\t", "\r"]),
                 max_size=15).map(" ".join))
 def test_word_cache_tokenises_like_the_scanner(text):
     lexicon = policy_syntax._lexicon()
