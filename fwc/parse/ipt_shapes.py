@@ -16,6 +16,7 @@ line; a test checks both give the same rules, spans included.
 
 from __future__ import annotations
 
+import re
 from itertools import compress
 from operator import ne
 
@@ -124,7 +125,7 @@ class _CondEntry:
 
 class Template:
     def __init__(self, words: list, parsed, target_span, checked: dict, finals: list,
-                 family: int):
+                 family: int, key: tuple = (), line: str = ""):
         self.texts = [w[0] for w in words]
         self.family = family
         self.checked = checked          # word index -> (Opt, parsed value)
@@ -146,6 +147,34 @@ class Template:
         for index, entry in enumerate(self.entries):
             for j in range(entry.a, entry.b + 1):
                 self.owner[j] = index
+        self.regex, self.variable, self.chain_word = self._regex(words, key, line)
+
+    def _regex(self, words: list, key: tuple, line: str):
+        """One regular expression matching the lines of this shape written the way
+        iptables-save writes them (one space between words, values plain or in double
+        quotes without escapes), every word a group; None for other lines."""
+        if "\t" in line or "\\" in line or not words or words[0][1] != 0 \
+                or words[-1][2] != len(line):
+            return None, (), None
+        parts = []
+        variable = []
+        chain_word = None
+        for j, (text, start, end) in enumerate(words):
+            if j and line[words[j - 1][2]:start] != " ":
+                return None, (), None
+            raw = line[start:end]
+            if key[j] is None or key[j] == "<chain>":
+                if raw != text and raw != f'"{text}"':
+                    return None, (), None
+                parts.append(_VALUE)
+                variable.append(j)
+                if key[j] == "<chain>":
+                    chain_word = j
+            else:
+                if raw != text:
+                    return None, (), None
+                parts.append("(" + re.escape(text) + ")")
+        return re.compile(" ".join(parts)), tuple(variable), chain_word
 
     # ----------------------------------------------------------------- building
 
@@ -201,7 +230,23 @@ class Template:
 
     def apply(self, words: list, path: str, line: int) -> tuple:
         """(chain, conds, target, comment, target span) for a line of this shape."""
-        texts = [w[0] for w in words]
+        return self._apply([w[0] for w in words], words.__getitem__, path, line)
+
+    def apply_match(self, m, path: str, line: int) -> tuple:
+        """Like apply, for a line this template's regular expression matched."""
+        texts = list(m.groups())
+        for j in self.variable:
+            text = texts[j]
+            if text[:1] == '"':
+                text = texts[j] = text[1:-1]
+                if text[:1] == "-" or text == "!":
+                    raise _GIVE_UP  # the split words would give another shape
+        if self.chain_word is not None and texts[self.chain_word] in _TARGET_NAMES:
+            raise _GIVE_UP
+        span = m.span
+        return self._apply(texts, lambda j: (None, *span(j + 1)), path, line)
+
+    def _apply(self, texts: list, word, path: str, line: int) -> tuple:
         old = self.texts
         # The words that differ from the template's (C loops: this runs for every rule).
         diff = list(compress(range(len(old)), map(ne, texts, old)))
@@ -225,7 +270,7 @@ class Template:
         new_opaque = _NEW[Opaque]
         for index, entry in enumerate(self.entries):
             a, b = entry.a, entry.b
-            span = new_span(path, line, words[a][1] + 1, line, words[b][2] + 1)
+            span = new_span(path, line, word(a)[1] + 1, line, word(b)[2] + 1)
             if index not in dirty:
                 conds.append(entry.make(*entry.fields, span))
             elif entry.mode == "rebuild":
@@ -245,13 +290,13 @@ class Template:
         if entry is not None:
             a, b = entry.a, entry.b
             cond = entry.cond
-            span = new_span(path, line, words[a][1] + 1, line, words[b][2] + 1)
-            name_word = words[self.target_name_index]
+            span = new_span(path, line, word(a)[1] + 1, line, word(b)[2] + 1)
+            name_word = word(self.target_name_index)
             target_span = (name_word[1], name_word[2])
             if not diff or (diff[-1] < a or diff[0] > b) or texts[a:b + 1] == old[a:b + 1]:
                 target = _NEW_TARGET(cond.name, cond.args, cond.goto, span)
             elif entry.mode == "chain":
-                target = _NEW_TARGET(name_word[0], (), cond.goto, span)
+                target = _NEW_TARGET(texts[self.target_name_index], (), cond.goto, span)
             elif entry.mode == "args" and texts[self.target_name_index] == cond.name:
                 target = _NEW_TARGET(cond.name, tuple(texts[entry.first:b + 1]), cond.goto, span)
             else:
@@ -272,3 +317,6 @@ _NEW = {cls: maker(cls) for cls in (Proto, Addr, Iface, Ports, State, Icmp, TcpF
                                     Fragment, Opaque, Target)}
 _NEW_SPAN = maker(Span)
 _NEW_TARGET = _NEW[Target]
+_TARGET_NAMES = frozenset(TARGETS) | OTHER_TARGETS
+# A value word: plain, or in double quotes without escapes; never an option or a "!".
+_VALUE = r'((?![-!])(?:"[^"\\\n]*"|[^ "\t\\\n]+))'

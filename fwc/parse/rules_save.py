@@ -981,6 +981,7 @@ class _FileReader:
         self.line_no = 0
         self.line = ""
         self.templates: dict[tuple, Template | None] = {}
+        self.recent: list[Template] = []
         self.use_templates = True
         self.outside_reported = False
 
@@ -1162,6 +1163,8 @@ class _FileReader:
     # ----------------------------------------------------------------- commands
 
     def _command_line(self, line: str, table: _TableBuild) -> None:
+        if line[:3] == "-A " and self.recent and self._from_recent(line, table):
+            return
         counters = None
         start = 0
         if line[0] == "[":
@@ -1181,6 +1184,7 @@ class _FileReader:
             template = self.templates.get(key)
             if template is not None:
                 if self._from_template(template, words, table, counters):
+                    self._remember(template)
                     return
                 key = None
         reader = _RuleReader(words, self.family, line, self.span_maker())
@@ -1192,25 +1196,57 @@ class _FileReader:
                 and self.linemap is None:
             try:
                 self.templates[key] = Template(words, command.rule, command.target_span,
-                                               reader.checked, reader.finals(), self.family)
+                                               reader.checked, reader.finals(), self.family,
+                                               key, line)
             except GiveUp:
                 self.templates[key] = None
 
+    def _remember(self, template) -> None:
+        """Keep the last few shapes with a regular expression to try first."""
+        if template.regex is not None:
+            recent = self.recent
+            if recent and recent[0] is template:
+                return
+            if template in recent:
+                recent.remove(template)
+            recent.insert(0, template)
+            del recent[4:]
+
+    def _from_recent(self, line: str, table) -> bool:
+        """A line of a recently seen shape: one regular expression match, no splitting."""
+        for template in self.recent:
+            m = template.regex.fullmatch(line)
+            if m is None:
+                continue
+            try:
+                parts = template.apply_match(m, self.path, self.line_no)
+            except (GiveUp, V.BadValue):
+                return False
+            self._add_templated(table, parts, m.span(2), None)
+            if template is not self.recent[0]:
+                self._remember(template)
+            return True
+        return False
+
     def _from_template(self, template, words, table, counters) -> bool:
         try:
-            chain, conds, target, comment, target_span = template.apply(words, self.path, self.line_no)
+            parts = template.apply(words, self.path, self.line_no)
         except (GiveUp, V.BadValue):
             return False
+        self._add_templated(table, parts, (words[1][1], words[1][2]), counters)
+        return True
+
+    def _add_templated(self, table, parts, chain_span, counters) -> None:
+        chain, conds, target, comment, target_span = parts
         build = table.chains.get(chain)
         if build is None or not build.declared:
-            command = Command("append", chain, (words[1][1], words[1][2]))
+            command = Command("append", chain, chain_span)
             build = self._chain_for(table, command)
         line = self.line
         number = self.line_no
         rule = _NEW_RULE(chain, _NEW_MATCH(tuple(conds)), target, comment,
                          _NEW_SPAN(self.path, number, 1, number, len(line) + 1), counters, line)
         build.rules.append((rule, number, target_span))
-        return True
 
     def _chain_for(self, table: _TableBuild, command: Command) -> _ChainBuild:
         chain = table.chains.get(command.chain)

@@ -324,3 +324,22 @@ def test_target_places_follow_jumps_through_user_chains_and_loops():
     found = [(d.code, d.span.line, d.span.col) for d in result.diagnostics]
     assert found == [("FW005", 8, 9), ("FW012", 9, 16)]
     assert "POSTROUTING" in result.diagnostics[1].message
+
+
+def test_shape_regex_never_takes_a_line_of_another_shape():
+    """Lines that look like the previous shape but are read differently."""
+    lines = ['-A INPUT -s 10.0.0.1/32 -m comment --comment "abc" -j MYCHAIN',
+             '-A INPUT -s 10.0.0.2/32 -m comment --comment "-x" -j MYCHAIN',    # value like an option
+             '-A INPUT -s 10.0.0.3/32 -m comment --comment abc -j REJECT',     # a target, not a chain
+             '-A INPUT -s 10.0.0.4/32 -m comment --comment "a\\"b" -j MYCHAIN',  # an escape
+             '-A INPUT -s 10.0.0.5/32 -m comment --comment ! -j MYCHAIN',       # a lone "!"
+             '-A INPUT -s 10.0.0.6/32  -m comment --comment abc -j MYCHAIN',   # two spaces
+             '-A INPUT -s 10.0.0.7/32 -m comment --comment "" -j MYCHAIN',      # empty quotes
+             '-A INPUT -s 10.0.0.8/32 -m comment --comment abc -j MYCHAIN']
+    text = "*filter\n:INPUT DROP [0:0]\n:MYCHAIN - [0:0]\n" + "\n".join(lines) + "\nCOMMIT\n"
+    fast, full = read_rules(text, "r.v4"), read_rules(text, "r.v4", shapes=False)
+    assert _everything(fast) == _everything(full)
+    assert fast.diagnostics == full.diagnostics
+    rules = fast.ruleset.table("filter").chain("INPUT").rules
+    assert [r.comment for r in rules] == ["abc", "-x", "abc", 'a"b', "!", "abc", "", "abc"]
+    assert rules[2].target.args == ("--reject-with", "icmp-port-unreachable")
