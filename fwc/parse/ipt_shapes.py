@@ -230,10 +230,14 @@ class Template:
 
     def apply(self, words: list, path: str, line: int) -> tuple:
         """(chain, conds, target, comment, target span) for a line of this shape."""
-        return self._apply([w[0] for w in words], words.__getitem__, path, line)
+        starts = [w[1] for w in words]
+        ends = [w[2] for w in words]
+        return self._apply([w[0] for w in words], starts.__getitem__, ends.__getitem__, 0,
+                           path, line)
 
     def apply_match(self, m, path: str, line: int) -> tuple:
-        """Like apply, for a line this template's regular expression matched."""
+        """Like apply, for a line this template's regular expression matched (word j is
+        group j + 1)."""
         texts = list(m.groups())
         for j in self.variable:
             text = texts[j]
@@ -243,61 +247,58 @@ class Template:
                     raise _GIVE_UP  # the split words would give another shape
         if self.chain_word is not None and texts[self.chain_word] in _TARGET_NAMES:
             raise _GIVE_UP
-        span = m.span
-        return self._apply(texts, lambda j: (None, *span(j + 1)), path, line)
+        return self._apply(texts, m.start, m.end, 1, path, line)
 
-    def _apply(self, texts: list, word, path: str, line: int) -> tuple:
+    def _apply(self, texts: list, start_of, end_of, shift: int, path: str, line: int) -> tuple:
         old = self.texts
         # The words that differ from the template's (C loops: this runs for every rule).
         diff = list(compress(range(len(old)), map(ne, texts, old)))
-        checked = self.checked
         family = self.family
-        dirty = set(map(self.owner.__getitem__, diff))
-        for j in checked.keys() & diff:
-            opt, parsed = checked[j]
-            value = validate_value(opt, texts[j], family)
-            if opt.type == "nat" and bool(value) != bool(parsed):
-                raise _GIVE_UP
-            if opt.type == "addr" and value[1]:
-                raise _GIVE_UP
-        if diff and self.finals:
+        if diff:
+            checked = self.checked
+            for j in checked.keys() & diff:
+                opt, parsed = checked[j]
+                value = validate_value(opt, texts[j], family)
+                if opt.type == "nat" and bool(value) != bool(parsed):
+                    raise _GIVE_UP
+                if opt.type == "addr" and value[1]:
+                    raise _GIVE_UP
             for ext, options in self.finals:
                 seen = {name: texts[j] if j >= 0 else "" for name, j in options}
                 if ext.final(seen):
                     raise _GIVE_UP
+            dirty = set(map(self.owner.__getitem__, diff))
+        else:
+            dirty = ()
         conds = []
         new_span = _NEW_SPAN
-        new_opaque = _NEW[Opaque]
         for index, entry in enumerate(self.entries):
             a, b = entry.a, entry.b
-            span = new_span(path, line, word(a)[1] + 1, line, word(b)[2] + 1)
+            span = new_span(path, line, start_of(a + shift) + 1, line, end_of(b + shift) + 1)
             if index not in dirty:
                 conds.append(entry.make(*entry.fields, span))
             elif entry.mode == "rebuild":
                 conds.append(_REBUILD[entry.cls](texts, a, b, entry.cond, family, span))
             elif entry.mode == "args":
                 cond = entry.cond
-                conds.append(new_opaque(cond.module, tuple(texts[entry.first:b + 1]),
-                                        cond.negated, cond.known, span))
+                conds.append(_NEW_OPAQUE(cond.module, tuple(texts[entry.first:b + 1]),
+                                         cond.negated, cond.known, span))
             else:
                 raise _GIVE_UP
-        comment = None
-        if self.comment_index is not None:
-            comment = texts[self.comment_index]
-        target = None
-        target_span = None
+        comment = texts[self.comment_index] if self.comment_index is not None else None
+        target = target_span = None
         entry = self.target_entry
         if entry is not None:
             a, b = entry.a, entry.b
             cond = entry.cond
-            span = new_span(path, line, word(a)[1] + 1, line, word(b)[2] + 1)
-            name_word = word(self.target_name_index)
-            target_span = (name_word[1], name_word[2])
-            if not diff or (diff[-1] < a or diff[0] > b) or texts[a:b + 1] == old[a:b + 1]:
+            span = new_span(path, line, start_of(a + shift) + 1, line, end_of(b + shift) + 1)
+            name = self.target_name_index
+            target_span = (start_of(name + shift), end_of(name + shift))
+            if not diff or diff[-1] < a or diff[0] > b or texts[a:b + 1] == old[a:b + 1]:
                 target = _NEW_TARGET(cond.name, cond.args, cond.goto, span)
             elif entry.mode == "chain":
-                target = _NEW_TARGET(texts[self.target_name_index], (), cond.goto, span)
-            elif entry.mode == "args" and texts[self.target_name_index] == cond.name:
+                target = _NEW_TARGET(texts[name], (), cond.goto, span)
+            elif entry.mode == "args" and texts[name] == cond.name:
                 target = _NEW_TARGET(cond.name, tuple(texts[entry.first:b + 1]), cond.goto, span)
             else:
                 raise _GIVE_UP
@@ -317,6 +318,7 @@ _NEW = {cls: maker(cls) for cls in (Proto, Addr, Iface, Ports, State, Icmp, TcpF
                                     Fragment, Opaque, Target)}
 _NEW_SPAN = maker(Span)
 _NEW_TARGET = _NEW[Target]
+_NEW_OPAQUE = _NEW[Opaque]
 _TARGET_NAMES = frozenset(TARGETS) | OTHER_TARGETS
 # A value word: plain, or in double quotes without escapes; never an option or a "!".
 _VALUE = r'((?![-!])(?:"[^"\\\n]*"|[^ "\t\\\n]+))'

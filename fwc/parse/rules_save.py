@@ -1203,14 +1203,9 @@ class _FileReader:
 
     def _remember(self, template) -> None:
         """Keep the last few shapes with a regular expression to try first."""
-        if template.regex is not None:
-            recent = self.recent
-            if recent and recent[0] is template:
-                return
-            if template in recent:
-                recent.remove(template)
-            recent.insert(0, template)
-            del recent[4:]
+        if template.regex is not None and template not in self.recent:
+            self.recent.insert(0, template)
+            del self.recent[4:]
 
     def _from_recent(self, line: str, table) -> bool:
         """A line of a recently seen shape: one regular expression match, no splitting."""
@@ -1223,8 +1218,6 @@ class _FileReader:
             except (GiveUp, V.BadValue):
                 return False
             self._add_templated(table, parts, m.span(2), None)
-            if template is not self.recent[0]:
-                self._remember(template)
             return True
         return False
 
