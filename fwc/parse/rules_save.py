@@ -1107,7 +1107,10 @@ class _FileReader:
         self.table = table
 
     def _chain_line(self, line: str, table: _TableBuild) -> None:
-        words = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(line, 1)]
+        if "\t" in line or "  " in line or line.endswith(" "):
+            words = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(line, 1)]
+        else:
+            words = _split_plain(line, 1, 1, [])
         if len(words) < 2 or line[1:2] in (" ", "\t"):
             parser = lark_parser("iptables_save.lark", start="chain_line")
             try:
