@@ -49,7 +49,7 @@ def split_statements(text: str) -> tuple[list[Statement], list[RawComment]]:
     comments: list[RawComment] = []
     pending: list[str] = []
     first = depth = 0
-    lines = text.split("\n")
+    lines = text.removeprefix("\ufeff").split("\n")  # a byte order mark is not a character
     for number, line in enumerate(lines, 1):
         if line.endswith("\r"):
             line = line[:-1]

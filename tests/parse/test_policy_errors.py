@@ -162,6 +162,12 @@ def test_missing_file_is_an_io_error(tmp_path):
         load_policy(tmp_path)
 
 
+def test_byte_order_mark_is_ignored(tmp_path):
+    p = tmp_path / "policy.fw"
+    p.write_bytes(b"\xef\xbb\xbfallow tcp 22\n")
+    assert load_policy(p).diagnostics == []
+
+
 def test_unreadable_bytes_do_not_crash(tmp_path):
     p = tmp_path / "policy.fw"
     p.write_bytes(b"allow tcp 22\n\xff\xfe allow\n")
