@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..diagnostics import Diagnostic, Edit, Fix, FwcError, Related, Severity
@@ -907,12 +908,23 @@ class _Loader:
                                        (f": did you mean `{guess}`?" if guess else ""),
                                        help="levels are emerg, alert, crit, err, warning, notice, info, debug or 0-7")
             else:
-                prefix = unquote(arg)
-                if len(prefix) > LOG_PREFIX_MAX:
-                    raise self.problem("FW013", self.span(arg), f"log prefix is {len(prefix)} characters; iptables allows at most {LOG_PREFIX_MAX}")
+                prefix = self._printable(arg, "log prefix")
+                size = len(prefix.encode())  # the kernel counts bytes
+                if size > LOG_PREFIX_MAX:
+                    raise self.problem("FW013", self.span(arg), f"log prefix is {size} bytes long; iptables allows at most {LOG_PREFIX_MAX}")
                 if not prefix:
                     raise self.problem("FW008", self.span(arg), "log prefix is empty (iptables refuses it); leave it out for the default")
         return prefix, level
+
+    def _printable(self, tok, what: str) -> str:
+        """A string's text; control characters (a tab, say) cannot be read back by
+        iptables-restore, so they are an error here rather than in the output."""
+        text = unquote(tok)
+        bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+        if bad is not None:
+            raise self.problem("FW008", self.span(tok), f"{what} contains a control character (U+{ord(bad):04X}), which iptables-restore cannot read back",
+                               help="use plain spaces")
+        return text
 
     def _opt_with(self, opt, action):
         tok = opt.args[0]
@@ -926,9 +938,10 @@ class _Loader:
         return tok
 
     def _opt_comment(self, opt, action):
-        text = unquote(opt.args[0])
-        if len(text) > COMMENT_MAX:
-            raise self.problem("FW013", self.span(opt.args[0]), f"comment is {len(text)} characters; iptables allows at most {COMMENT_MAX}")
+        text = self._printable(opt.args[0], "comment")
+        size = len(text.encode())  # the kernel counts bytes
+        if size > COMMENT_MAX:
+            raise self.problem("FW013", self.span(opt.args[0]), f"comment is {size} bytes long; iptables allows at most {COMMENT_MAX}")
         return text
 
     # ------------------------------------------------------------------ emitting rules
