@@ -917,13 +917,16 @@ class _Loader:
         return prefix, level
 
     def _printable(self, tok, what: str) -> str:
-        """A string's text; control characters (a tab, say) cannot be read back by
-        iptables-restore, so they are an error here rather than in the output."""
+        """A string's text. Control and invisible characters (a tab, a line separator)
+        cannot be read back by iptables-restore, so they are an error here rather than
+        in the output."""
         text = unquote(tok)
-        bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
-        if bad is not None:
-            raise self.problem("FW008", self.span(tok), f"{what} contains a control character (U+{ord(bad):04X}), which iptables-restore cannot read back",
-                               help="use plain spaces")
+        if not text.isprintable():
+            bad = next(ch for ch in text if not ch.isprintable())
+            name = unicodedata.name(bad, "").lower()
+            raise self.problem("FW008", self.span(tok),
+                               f"{what} contains U+{ord(bad):04X}{f' ({name})' if name else ''}, which iptables-restore cannot read back",
+                               help="use printable characters and plain spaces")
         return text
 
     def _opt_with(self, opt, action):

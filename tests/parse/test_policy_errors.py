@@ -105,8 +105,9 @@ CASES = [
     ("allow icmp neighbor-solicitation", ("FW011", 1, 12, "`neighbor-solicitation` is an ICMPv6 type, not an icmp one")),
     ("allow icmpv6 source-quench", ("FW011", 1, 14, "`source-quench` is an ICMP (IPv4) type, not an icmpv6 one")),
     ("reject ipv6 with icmp-host-prohibited", ("FW011", 1, 18, "`icmp-host-prohibited` is an IPv4 reply; it cannot answer IPv6 packets")),
-    ('allow tcp 22 comment "a\tb"', ("FW008", 1, 22, "comment contains a control character (U+0009), which iptables-restore cannot read back")),
-    ('allow tcp 22 log "a\x07"', ("FW008", 1, 18, "log prefix contains a control character (U+0007), which iptables-restore cannot read back")),
+    ('allow tcp 22 comment "a\tb"', ("FW008", 1, 22, "comment contains U+0009, which iptables-restore cannot read back")),
+    ('allow tcp 22 log "a\x07"', ("FW008", 1, 18, "log prefix contains U+0007, which iptables-restore cannot read back")),
+    ('allow tcp 22 comment "a\u2028b"', ("FW008", 1, 22, "comment contains U+2028 (line separator), which iptables-restore cannot read back")),
     # limits (in bytes, as the kernel counts: é is two)
     ('allow tcp 22 log "' + "é" * 15 + '"', ("FW013", 1, 18, "log prefix is 30 bytes long; iptables allows at most 29")),
     ('allow tcp 22 log "' + "x" * 30 + '"', ("FW013", 1, 18, "log prefix is 30 bytes long; iptables allows at most 29")),

@@ -77,7 +77,13 @@ def statements(draw):
                             unique=True, max_size=3))
     limits = ["limit 5/second burst 9", "limit 1/minute per source"]
     parts += [draw(st.sampled_from(limits)) if o == "limit" else o for o in options]
+    if "comment" not in " ".join(options) and draw(st.booleans()):
+        parts.append("comment " + quoted(draw(st.text(max_size=40))))
     return " ".join(p for p in parts if p)
+
+
+def quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 PRELUDE = "define web = 8080, 9000-9100\ndefine net = 10.2.0.0/16, 2001:db8:2::/48\n"
@@ -89,7 +95,7 @@ def test_generated_policies_load_render_and_read_back(lines):
     text = PRELUDE + "\n".join(lines) + "\n"
     result = load_policy("gen.fw", text=text)
     for d in result.diagnostics:  # only value errors the generator can produce on purpose
-        assert d.code in ("FW007", "FW008", "FW011"), (d.code, d.message, text)
+        assert d.code in ("FW007", "FW008", "FW011", "FW013"), (d.code, d.message, text)
     for family, ruleset in result.rulesets.items():
         rendered = render(ruleset, source_name="gen.fw")
         back = read_rules(rendered, "gen.rules", family=family)
