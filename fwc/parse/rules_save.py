@@ -983,7 +983,6 @@ class _FileReader:
         self.templates: dict[tuple, Template | None] = {}
         self.recent: list[Template] = []
         self.use_templates = True
-        self.outside_reported = False
 
     # ----------------------------------------------------------------- positions
 
@@ -1079,15 +1078,11 @@ class _FileReader:
                             "fails on it", help="delete the white space (an empty line is fine)")
         if stripped == "COMMIT" or line.startswith("COMMIT"):
             raise LineError("FW001", 0, len(line), "COMMIT without a table to commit")
-        if self.outside_reported:
-            return  # one finding per stretch of lines outside a table is enough
-        self.outside_reported = True
         start = len(line) - len(line.lstrip(" \t"))
         raise LineError("FW003", start, len(line.rstrip()),
                         "a chain or rule line outside a table: no *table line before it "
                         "(or the table was already committed)",
-                        help="start the section with *filter (or *nat, *mangle, *raw); "
-                             "later lines up to the next table are not reported again")
+                        help="start the section with *filter (or *nat, *mangle, *raw)")
 
     def _table_line(self, line: str) -> None:
         words = _PLAIN_WORD.findall(line, 1)
@@ -1100,7 +1095,6 @@ class _FileReader:
                             f"unknown table {name!r} (filter, nat, mangle, raw or security)",
                             help=f"did you mean {close[0]!r}?" if close else None)
         table = _TableBuild(name, self.line_no, self.line_span(0, len(line)))
-        self.outside_reported = False
         # A second section for the same table replaces the first: iptables-restore flushes it.
         self.tables.pop(name, None)
         self.tables[name] = table
