@@ -67,6 +67,8 @@ class _Entry:
     space: tuple
     order: int
     is_class: bool = False  # only names an interface or a state (see _is_traffic_class)
+    # The fields a single-cube entry restricts (a point is inside when these hold).
+    fields: tuple = ()
 
 
 class _CoverIndex:
@@ -188,7 +190,8 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
         if index.count:
             out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
         if terminal and not opaque:
-            index.add(_Entry(ref, space, i, _is_traffic_class(space, full)))
+            index.add(_Entry(ref, space, i, _is_traffic_class(space, full),
+                             _restricted_fields(space, full)))
             if len(space) == 1 and space[0] == full:
                 catch_all = ref
     return out
@@ -256,12 +259,36 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
     return _order_dependencies(ref, space, candidates[:MAX_PAIRS_PER_RULE], full)
 
 
+def _restricted_fields(space: tuple, full: sp.Cube) -> tuple:
+    if len(space) != 1:
+        return ()
+    return tuple(f for f in range(sp.NFIELDS) if space[0][f] != full[f])
+
+
 def _corners_covered(space: tuple, candidates: list[_Entry]) -> bool:
     """A cheap necessary test for coverage: the lowest corner of each cube is matched by
     some candidate (most rules fail it, and then the subtraction is not needed)."""
     for cube in space:
         corner = [values[0][0] for values in cube]
-        if not any(_holds(e.space, corner) for e in candidates):
+        for entry in candidates:
+            if _entry_holds(entry, corner):
+                break
+        else:
+            return False
+    return True
+
+
+def _entry_holds(entry: _Entry, point: list) -> bool:
+    if not entry.fields:
+        return _holds(entry.space, point)
+    cube = entry.space[0]
+    for f in entry.fields:  # only the fields the entry restricts
+        values = cube[f]
+        v = point[f]
+        if len(values) == 1:
+            if v < values[0][0] or v > values[0][1]:
+                return False
+        elif not iv.member(values, v):
             return False
     return True
 

@@ -182,13 +182,19 @@ def _lower_state(cond: State, cube, u, either) -> bool:
 
 
 def _lower_ports(cond: Ports, cube, u, either) -> bool:
-    parts = _ports_cubes(cond, u)
-    for part in parts:
-        part.setdefault(PROTO, PORT_PROTOCOL_SET)
-    if len(parts) > 1:
-        either.append(parts)
-        return True
-    return all(_narrow(cube, field, value) for field, value in parts[0].items())
+    if cond.field == "ports":  # either port: two cubes, joined at the end
+        parts = _ports_cubes(cond, u)
+        for part in parts:
+            part.setdefault(PROTO, PORT_PROTOCOL_SET)
+        if len(parts) > 1:
+            either.append(parts)
+            return True
+        return all(_narrow(cube, field, value) for field, value in parts[0].items())
+    ranges = cond.ranges
+    ports = ranges if len(ranges) == 1 and ranges[0][0] <= ranges[0][1] else iv.normalize(ranges)
+    field = SPORT if cond.field == "sport" else DPORT
+    return (_narrow(cube, field, _negate(u, field, ports, cond.negated))
+            and _narrow(cube, PROTO, PORT_PROTOCOL_SET) and _narrow(cube, FRAG, FIRST_FRAGMENT))
 
 
 def _lower_icmp(cond: Icmp, cube, u, either) -> bool:
