@@ -752,6 +752,9 @@ def describe_error(text: str, exc: UnexpectedInput) -> SyntaxProblem:
 
 def _bad_statement_start(token: Token, line: int, col: int, length: int) -> SyntaxProblem:
     statements = ", ".join(f"`{k}`" for k in STATEMENT_KEYWORDS)
+    if token.value in ("masquerade", "dnat", "snat"):
+        return SyntaxProblem(line, col, length, f"`{token.value}` (NAT) is not supported yet: a policy compiles the filter table",
+                             "NAT is planned; until then keep NAT rules outside fwc")
     if token.value[:1].isalpha():
         guess = _did_you_mean(token.value, STATEMENT_KEYWORDS)
         if guess:

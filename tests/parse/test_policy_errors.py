@@ -24,6 +24,8 @@ CASES = [
     # syntax, with words instead of terminal names
     ("allow tcp port 22", ("FW001", 1, 11, "expected a port or port range after `tcp`, found `port`")),
     ("alow tcp 22", ("FW001", 1, 1, "unknown statement `alow`: did you mean `allow`?")),
+    ("masquerade out on eth0 from 10.8.0.0/24", ("FW001", 1, 1,
+                                                  "`masquerade` (NAT) is not supported yet: a policy compiles the filter table")),
     ("Allow tcp 22", ("FW001", 1, 1, "unknown statement `Allow`: did you mean `allow`?")),
     ("allow tcp 22 form 10.0.0.1", ("FW001", 1, 14, "unexpected `form` after `22`: did you mean `from`?")),
     ("allow tcp 22 from", ("FW001", 1, 18,
