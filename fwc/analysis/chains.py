@@ -113,9 +113,10 @@ class Outcome:
     uncertain: list[Step] = field(default_factory=list)
 
 
-def evaluate(packet: Packet, table: Table, chain_name: str, family: int) -> Outcome:
+def evaluate(packet: Packet, table: Table, chain_name: str, family: int,
+             *, assume_matching: frozenset[int] = frozenset()) -> Outcome:
     """Walk one packet from a built-in chain; opaque rules are assumed not to match (and
-    listed in ``uncertain``)."""
+    listed in ``uncertain``), except those whose ``id`` is in ``assume_matching``."""
     values = packet.values()
     base = table.chain(chain_name)
     if base is None:
@@ -134,7 +135,7 @@ def evaluate(packet: Packet, table: Table, chain_name: str, family: int) -> Outc
         i += 1
         if not _matches(rule, values, family):
             continue
-        if is_opaque(rule.match):
+        if is_opaque(rule.match) and id(rule) not in assume_matching:
             step = Step(chain.name, i, rule, "skipped", uncertain=True)
             out.steps.append(step)
             out.uncertain.append(step)

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise FwcError(f"{chain} is not a built-in chain of the {args.table} table here")
     outcome = evaluate(packet, table, chain, packet.family)
     report = build_report(document, ruleset, args.table, chain, packet, outcome)
+    report["alternatives"] = alternatives(document, table, chain, packet, outcome)
     if args.format == "json":
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -111,6 +112,25 @@ def build_report(document: Document, ruleset: Ruleset, table: str, chain: str,
     }
 
 
+MAX_ALTERNATIVES = 5
+
+
+def alternatives(document: Document, table, chain: str, packet: Packet,
+                 outcome: Outcome) -> list[dict]:
+    """What happens if an unmodelled rule on the path does match (one at a time)."""
+    out = []
+    for step in outcome.uncertain[:MAX_ALTERNATIVES]:
+        other = evaluate(packet, table, chain, packet.family,
+                         assume_matching=frozenset({id(step.rule)}))
+        out.append({"if_matches": {"chain": step.chain, "index": step.index,
+                                   "rule": _rule_info(document, step.rule)},
+                    "verdict": other.verdict,
+                    "decided_by": {"kind": "rule" if other.rule is not None else "policy",
+                                   "chain": other.chain, "index": other.index,
+                                   "rule": _rule_info(document, other.rule)}})
+    return out
+
+
 def _where(info: dict | None) -> str:
     if not info or "line" not in info:
         return ""
@@ -142,5 +162,11 @@ def render_text(report: dict) -> str:
         lines.append(f"decided by the {decided['chain']} policy{where}")
     if report["uncertain"]:
         lines.append(f"note: {len(report['uncertain'])} rule(s) with a match fwc does not model "
-                     "were assumed not to match; the verdict may differ")
+                     "were assumed not to match; the verdict may differ:")
+    for alt in report.get("alternatives", ()):
+        assumed, decided = alt["if_matches"], alt["decided_by"]
+        by = (f"{decided['chain']} rule {decided['index']}" if decided["kind"] == "rule"
+              else f"the {decided['chain']} policy")
+        lines.append(f"  if {assumed['chain']} rule {assumed['index']} matches: "
+                     f"{alt['verdict']} (by {by})")
     return "\n".join(lines) + "\n"

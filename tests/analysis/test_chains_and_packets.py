@@ -253,3 +253,16 @@ def test_query_family_without_rules_is_a_usage_error(tmp_path, capsys):
     path.write_text(RULES)
     code, _, err = run_query(capsys, str(path), "--packet", "tcp [2001:db8::1]:1 -> [2001:db8::2]:22")
     assert code == 2 and "no IPv6 rules" in err
+
+
+def test_query_shows_what_an_unmodelled_rule_would_decide(tmp_path, capsys):
+    path = tmp_path / "rules.v4"
+    path.write_text("*filter\n:INPUT DROP [0:0]\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -m recent --rcheck --name ssh -j DROP\n"
+                    "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n")
+    code, out, _ = run_query(capsys, str(path), "--packet", "tcp 198.51.100.1:5000 -> 10.0.0.1:22 in eth0")
+    lines = out.splitlines()
+    assert code == 0 and "verdict: ACCEPT  (filter INPUT, IPv4)" in lines
+    assert lines[-2:] == ["note: 1 rule(s) with a match fwc does not model were assumed not to "
+                          "match; the verdict may differ:",
+                          "  if INPUT rule 1 matches: DROP (by INPUT rule 1)"]
