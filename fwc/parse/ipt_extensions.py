@@ -600,7 +600,3 @@ def target_ext(name: str, family: int) -> Ext | None:
 def match_ext(name: str, family: int) -> Ext | None:
     return MATCHES.get(name)
 
-
-@functools.cache
-def all_match_names() -> tuple[str, ...]:
-    return tuple(sorted(set(MATCHES) | OTHER_MATCHES))

@@ -10,9 +10,7 @@ module that expressed it so the renderer can write the rule back exactly.
 from __future__ import annotations
 
 from ..model import Addr, Icmp, Opaque, Ports, Rate, State, TcpFlags
-from . import ipt_values as V
 
-COMMENT_MARK = object()
 _SYN = (frozenset({"FIN", "SYN", "RST", "ACK"}), frozenset({"SYN"}))
 _PORT_FIELDS = {"sport": "sport", "dport": "dport", "source-ports": "sport",
                 "destination-ports": "dport", "ports": "ports"}
@@ -109,11 +107,6 @@ def _lower_state(mod, family, span):
             for name, negated, values, parsed, start, end, pos in mod.items]
 
 
-def _lower_comment(mod, family, span):
-    # The first -m comment becomes Rule.comment; further ones stay as they are.
-    return [(_pos(mod), COMMENT_MARK)]
-
-
 def _lower_limit(mod, family, span):
     rate = "3/hour"
     burst = "5"
@@ -143,7 +136,7 @@ _LOWER = {
     "tcp": _lower_ports_module, "udp": _lower_ports_module, "sctp": _lower_ports_module,
     "dccp": _lower_ports_module, "udplite": _lower_ports_module,
     "multiport": _lower_multiport, "icmp": _lower_icmp, "icmp6": _lower_icmp,
-    "conntrack": _lower_conntrack, "state": _lower_state, "comment": _lower_comment,
+    "conntrack": _lower_conntrack, "state": _lower_state,
     "limit": _lower_limit, "hashlimit": _lower_hashlimit, "iprange": _lower_iprange,
 }
 
@@ -169,4 +162,4 @@ def comment_of(mod) -> str | None:
     return None
 
 
-__all__ = ["lower_module", "lower_target_args", "COMMENT_MARK", "comment_of", "V"]
+__all__ = ["lower_module", "lower_target_args", "comment_of"]

@@ -37,7 +37,6 @@ from .ipt_shapes import GiveUp, Template, shape_key
 
 __all__ = ["RulesRead", "read_rules", "parse_rule", "detect_family", "split_words"]
 
-WARNING_CODES = frozenset({"FW010"})
 _NEW_RULE, _NEW_MATCH, _NEW_SPAN = maker(Rule), maker(Match), maker(Span)
 
 
@@ -426,8 +425,6 @@ class _RuleReader:
                              help="put the comment on its own line, or use -m comment --comment")
         if text.startswith("'") or text.endswith("'"):
             help = "iptables-restore only understands double quotes: write \"...\""
-        elif i > 0 and self.words[i - 1][0].startswith("-") and not self.words[i - 1][0].startswith("--"):
-            help = None
         return LineError("FW001", start, end, f"unexpected argument {text!r}", help=help)
 
     def _value(self, i: int, inline: str | None, option: str) -> tuple[str, int, int, int]:
@@ -683,21 +680,17 @@ class _RuleReader:
         return None
 
     def _opaque_words(self, mod: _Module, i: int, negated_at: int) -> int:
-        """An unmodelled module's option: keep it and its values verbatim."""
+        """An unmodelled module's option: keep it and every word up to the next base
+        option (or a '!' before one) verbatim."""
         if negated_at >= 0:
             mod.raw.append("!")
-        mod.raw.append(self.words[i][0])
-        mod.end = self.words[i][2]
-        i += 1
-        while i < len(self.words) and not self._starts_base(i):
-            mod.raw.append(self.words[i][0])
-            mod.end = self.words[i][2]
-            if self.words[i][0] == "!":
-                break
+        words = self.words
+        while True:
+            mod.raw.append(words[i][0])
+            mod.end = words[i][2]
             i += 1
-        if i < len(self.words) and self.words[i][0] == "!" and not self._starts_base(i):
-            return i
-        return i
+            if i >= len(words) or self._starts_base(i):
+                return i
 
     def _starts_base(self, i: int) -> bool:
         text = self.words[i][0]

@@ -343,3 +343,17 @@ def test_shape_regex_never_takes_a_line_of_another_shape():
     rules = fast.ruleset.table("filter").chain("INPUT").rules
     assert [r.comment for r in rules] == ["abc", "-x", "abc", 'a"b', "!", "abc", "", "abc"]
     assert rules[2].target.args == ("--reject-with", "icmp-port-unreachable")
+
+
+def test_unknown_modules_keep_their_words_up_to_the_next_base_option():
+    rule = _one("-A INPUT -m foo --a 1 ! --b 2 --c ! 3 ! -s 1.2.3.4 -j ACCEPT")
+    assert rule.match.conds[0] == Opaque("foo", ("--a", "1", "!", "--b", "2", "--c", "!", "3"), False, False)
+    assert rule.match.conds[1].negated and rule.match.conds[1].field == "src"
+    target = _one("-A INPUT -j CLUSTERIP --new --hashmode sourceip").target
+    assert (target.name, target.args) == ("CLUSTERIP", ("--new", "--hashmode", "sourceip"))
+
+
+def test_only_the_first_comment_is_the_rule_comment():
+    rule = _one("-A INPUT -m comment --comment first -p tcp -m comment --comment second -j ACCEPT")
+    assert rule.comment == "first"
+    assert rule.match.conds == (Proto("tcp", False, None), Opaque("comment", ("--comment", "second"), False, True))
