@@ -7,6 +7,7 @@ cached per text: dumps repeat the same addresses, ports and states many times.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import ipaddress
 import re
@@ -14,11 +15,18 @@ from pathlib import Path
 
 
 class BadValue(ValueError):
-    """An option value iptables refuses; ``code`` is the FW0xx code to report."""
+    """An option value iptables refuses; ``code`` is the FW0xx code to report and
+    ``help`` an optional suggestion."""
 
-    def __init__(self, message: str, code: str = "FW008"):
+    def __init__(self, message: str, code: str = "FW008", help: str | None = None):
         super().__init__(message)
         self.code = code
+        self.help = help
+
+
+def _suggest(text: str, choices) -> str | None:
+    close = difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else None
 
 
 # --------------------------------------------------------------------------- protocols
@@ -59,7 +67,7 @@ def parse_protocol(text: str) -> str:
     elif low in _PROTOCOLS:
         num = _PROTOCOLS[low]
     else:
-        raise BadValue(f"unknown protocol {text!r}")
+        raise BadValue(f"unknown protocol {text!r}", help=_suggest(low, _PROTOCOLS))
     if num == 0:
         return "all"
     return _PROTO_NAME.get(num, str(num))
@@ -361,7 +369,8 @@ def parse_icmp_type(text: str, version: int) -> tuple[int | None, int | None]:
         return (None if type_ < 0 else type_), code
     type_text, slash, code_text = text.partition("/")
     if not type_text.isdigit() or (slash and not code_text.isdigit()):
-        raise BadValue(f"unknown {what} type {text!r}")
+        raise BadValue(f"unknown {what} type {text!r} (a name or TYPE[/CODE])",
+                       help=_suggest(text, table))
     type_ = int(type_text)
     code = int(code_text) if slash else None
     if type_ > 255 or (code is not None and code > 255):
@@ -383,7 +392,8 @@ def parse_states(text: str, allowed: frozenset[str] = CT_STATES) -> frozenset[st
     for item in text.split(","):
         upper = item.upper()
         if upper not in allowed:
-            raise BadValue(f"unknown connection state {item!r} (use {', '.join(sorted(allowed))})")
+            raise BadValue(f"unknown connection state {item!r} (use {', '.join(sorted(allowed))})",
+                           help=_suggest(upper, allowed))
         states.add(upper)
     return frozenset(states)
 
@@ -403,7 +413,8 @@ def parse_tcp_flags(text: str) -> frozenset[str]:
         elif upper in TCP_FLAGS:
             flags.add(upper)
         else:
-            raise BadValue(f"unknown TCP flag {item!r} (use FIN, SYN, RST, PSH, ACK, URG, ALL or NONE)")
+            raise BadValue(f"unknown TCP flag {item!r} (use FIN, SYN, RST, PSH, ACK, URG, ALL or NONE)",
+                           help=_suggest(upper, TCP_FLAGS + ("ALL", "NONE")))
     return frozenset(flags)
 
 

@@ -527,7 +527,7 @@ class _RuleReader:
             try:
                 net, warning = V.parse_address(item, self.family)
             except V.BadValue as exc:
-                raise LineError(exc.code, vstart, vend, str(exc)) from None
+                raise LineError(exc.code, vstart, vend, str(exc), help=exc.help) from None
             if warning:
                 self.warnings.append(("FW010", vstart, vend, warning))
             if isinstance(net, V.Unmodelled):
@@ -541,7 +541,7 @@ class _RuleReader:
         try:
             name = V.parse_protocol(value)
         except V.BadValue as exc:
-            raise LineError("FW008", vstart, vend, str(exc)) from None
+            raise LineError(exc.code, vstart, vend, str(exc), help=exc.help) from None
         if name == "all" and negated:
             raise LineError("FW008", cstart, vend, "'! -p all' never matches any packet")
         if self.family == 6 and name == "icmp":
@@ -565,7 +565,7 @@ class _RuleReader:
         try:
             V.parse_interface(value)
         except V.BadValue as exc:
-            raise LineError("FW008", vstart, vend, str(exc)) from None
+            raise LineError(exc.code, vstart, vend, str(exc), help=exc.help) from None
         self.conds.append((i, Iface(field_, value, negated, None, self._span(cstart, vend))))
 
     def _base_match(self, i, value, vstart, vend, negated, cstart):
@@ -745,7 +745,8 @@ class _RuleReader:
                 if value == "!":
                     raise LineError("FW001", vstart, vend, f"'!' goes before the option: write "
                                     f"'! --{opt.name} VALUE'") from None
-                raise LineError(exc.code, vstart, vend, f"{mod.name} --{opt.name}: {exc}") from None
+                raise LineError(exc.code, vstart, vend, f"{mod.name} --{opt.name}: {exc}",
+                                help=exc.help) from None
             if inline is None:
                 self.checked[i + 1] = (opt, parsed)
             else:
@@ -766,7 +767,8 @@ class _RuleReader:
                     parsed = (V.parse_tcp_flags(first[0]), V.parse_tcp_flags(second[0]))
                 except V.BadValue as exc:
                     bad = first if _bad_flags(first[0]) else second
-                    raise LineError("FW008", bad[1], bad[2], f"tcp --tcp-flags: {exc}") from None
+                    raise LineError("FW008", bad[1], bad[2], f"tcp --tcp-flags: {exc}",
+                                    help=exc.help) from None
             elif opt.type == "setargs":
                 _check_set_flags(second)
             if opt.type != "tcpflags":
@@ -1019,6 +1021,11 @@ class _FileReader:
         for number, line in enumerate(lines, 1):
             self.line_no, self.line = number, line
             try:
+                if line.endswith("\r"):
+                    raise LineError("FW001", len(line) - 1, len(line),
+                                    "this line ends with a carriage return: iptables-restore "
+                                    "reads it as part of the last word and fails",
+                                    help="save the file with Unix line endings")
                 self.read_line(line)
             except LineError as err:
                 self.report(err.code, number, err.start, err.end, err.message, help=err.help)

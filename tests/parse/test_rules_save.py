@@ -357,3 +357,13 @@ def test_only_the_first_comment_is_the_rule_comment():
     rule = _one("-A INPUT -m comment --comment first -p tcp -m comment --comment second -j ACCEPT")
     assert rule.comment == "first"
     assert rule.match.conds == (Proto("tcp", False, None), Opaque("comment", ("--comment", "second"), False, True))
+
+
+def test_a_stray_carriage_return_is_reported_on_its_line():
+    result = read_rules("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\r\nCOMMIT\n", "rules.v4")
+    assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("FW001", 3, 19)]
+
+
+def test_value_errors_suggest_the_closest_value():
+    result = read_rules("*filter\n-A INPUT -m conntrack --ctstate ESTABLISH -j ACCEPT\nCOMMIT\n", "rules.v4")
+    assert result.diagnostics[0].help == "did you mean ESTABLISHED?"
