@@ -31,6 +31,7 @@ from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, R
 from . import intervals as iv
 from . import space as sp
 from .chains import CONTINUE, JUMP, _lowered, target_kind
+from .compile import ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
 MAX_RELATED = 10
@@ -197,34 +198,66 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
     return out
 
 
-# The fields each kind of condition narrows (ports, ICMP and flags also pin the protocol
-# and the fragment field); conditions on disjoint fields can never contradict.
-_FIELDS_OF = {
-    Proto: lambda c: (sp.PROTO,),
-    Addr: lambda c: (sp.SRC if c.field == "src" else sp.DST,),
-    Iface: lambda c: (sp.IIF if c.field == "in" else sp.OIF,),
-    State: lambda c: (sp.STATE,),
-    Ports: lambda c: (sp.SPORT, sp.DPORT, sp.PROTO, sp.FRAG),
-    Icmp: lambda c: (sp.ICMP, sp.PROTO, sp.FRAG),
-    TcpFlags: lambda c: (sp.FLAGS, sp.PROTO, sp.FRAG),
-    Fragment: lambda c: (sp.FRAG,),
-}
-
-
 def _may_contradict(match) -> bool:
-    """False when the conditions certainly leave some packet (the rule cannot be FW209)."""
+    """False when the conditions certainly leave some packet (the rule cannot be FW209).
+
+    Conservative and cheap (it runs on rules that are otherwise skipped): any negation,
+    two conditions on one field, a protocol the port/ICMP/flag matches do not allow, or
+    ``-f`` with a port match may contradict; the lowering then decides.
+    """
     used: set[int] = set()
+    protocol = None
+    allowed: frozenset | None = None
+    first_fragment_only = later_fragments = False
     for cond in match.conds:
-        fields_of = _FIELDS_OF.get(type(cond))
-        if fields_of is None:
-            continue  # opaque: not part of the modelled set
-        if cond.negated or isinstance(cond, Ports):
-            return True  # a negation or a port list may be empty on its own
-        for f in fields_of(cond):
+        kind = type(cond)
+        if kind is Opaque or kind is Rate:
+            continue
+        if cond.negated:
+            return True
+        if kind is Proto:
+            fields = (sp.PROTO,)
+            protocol = protocol_number(cond.name)
+        elif kind is Addr:
+            fields = (sp.SRC if cond.field == "src" else sp.DST,)
+        elif kind is Iface:
+            fields = (sp.IIF if cond.field == "in" else sp.OIF,)
+        elif kind is State:
+            fields = (sp.STATE,)
+        elif kind is Fragment:
+            fields, later_fragments = (sp.FRAG,), True
+        else:
+            fields, only = _PINNING[kind](cond)
+            if fields is None:
+                return True
+            allowed = only if allowed is None else allowed & only
+            first_fragment_only = True
+        for f in fields:
             if f in used:
                 return True
             used.add(f)
-    return False
+    if allowed is not None and (not allowed or (protocol is not None and protocol not in allowed)):
+        return True
+    return first_fragment_only and later_fragments
+
+
+def _ports_pins(cond: Ports):
+    if any(lo > hi for lo, hi in cond.ranges) or not cond.ranges:
+        return None, None
+    fields = {"sport": (sp.SPORT,), "dport": (sp.DPORT,), "ports": (sp.SPORT, sp.DPORT)}[cond.field]
+    return fields, _PORT_PROTOCOLS
+
+
+def _icmp_pins(cond: Icmp):
+    return (sp.ICMP,), frozenset({ICMP4 if cond.version == 4 else ICMP6})
+
+
+def _flags_pins(cond: TcpFlags):
+    return (sp.FLAGS,), frozenset({TCP})
+
+
+_PORT_PROTOCOLS = frozenset(PORT_PROTOCOLS)
+_PINNING = {Ports: _ports_pins, Icmp: _icmp_pins, TcpFlags: _flags_pins}
 
 
 def _dup_key(rule: Rule, space: tuple, opaque: bool) -> tuple:
