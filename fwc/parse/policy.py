@@ -376,10 +376,7 @@ class _Loader:
         if table != "filter":
             raise self.problem("FW001", self.span(r.table), f"`raw {table}` is not supported: a policy compiles the filter table",
                                help='write `raw filter "-A INPUT ..."`')
-        try:
-            from .rules_save import parse_rule
-        except ImportError:
-            raise self.problem("FW001", self.stmt_span(), "`raw` needs the rules-save reader, which is not installed") from None
+        from .rules_save import parse_rule  # here: most policies have no raw rule
         line = unquote(r.line)
         span = self.span(r.line)
         # The reader's columns count from the first character inside the quotes.
@@ -396,6 +393,8 @@ class _Loader:
             if not diags:
                 self.diagnostics.append(Diagnostic("FW001", Severity.ERROR, span, "this raw rule could not be read"))
             return
+        warnings = {d: None for f in good for d in results[f][1]}  # once, even if both families warn
+        self.diagnostics.extend(warnings)
         for family, rule in good.items():
             if rule.chain not in CHAINS:
                 raise self.problem("FW001", span, f"a raw rule must append to INPUT, FORWARD or OUTPUT, not `{rule.chain}`",

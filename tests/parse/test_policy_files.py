@@ -170,3 +170,9 @@ def test_digitalocean_example_is_the_worked_example_for_ipv4():
     ours = load_policy(ROOT / "rulesets" / "digitalocean.fw").rulesets[4]
     spec = load_policy("spec.fw", text=WORKED_EXAMPLE).rulesets[4]
     assert ours == spec
+
+
+def test_raw_rule_warnings_are_reported_once_and_point_inside_the_string():
+    result = load_policy("p.fw", text='raw filter "-A INPUT -s 10.0.0.1/8 -j DROP"\n')
+    assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics] == [("FW010", 1, 25)]
+    assert len(result.rulesets[4].table("filter").chain("INPUT").rules) == 1
