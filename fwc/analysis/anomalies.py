@@ -109,7 +109,8 @@ class _CoverIndex:
             if not buckets:
                 continue
             shift = self.shifts[f]
-            for lo, hi in iv.normalize((r for c in space for r in c[f])):
+            values = space[0][f] if len(space) == 1 else iv.normalize(r for c in space for r in c[f])
+            for lo, hi in values:
                 first, last = lo >> shift, hi >> shift
                 if last - first < 64:
                     for key in range(first, last + 1):
