@@ -367,3 +367,24 @@ def test_a_stray_carriage_return_is_reported_on_its_line():
 def test_value_errors_suggest_the_closest_value():
     result = read_rules("*filter\n-A INPUT -m conntrack --ctstate ESTABLISH -j ACCEPT\nCOMMIT\n", "rules.v4")
     assert result.diagnostics[0].help == "did you mean ESTABLISHED?"
+
+
+_TOKENS = ["-A", "INPUT", "FOO", "-I", "-N", "-P", "-F", "-X", "-D", "1", "0", "!", "-s", "-d", "-p",
+           "tcp", "udp", "icmp", "-m", "--dport", "--sport", "22", "1:2", "65536", "-j", "-g",
+           "ACCEPT", "DROP", "REJECT", "LOG", "--log-prefix", '"a b"', '"', "comment", "--comment",
+           "conntrack", "--ctstate", "NEW", "multiport", "--dports", "10.0.0.1/8", "::1", "-i",
+           "eth0", "--to-destination", "DNAT", "1.2.3.4:80", "--syn", "--tcp-flags", "SYN", "x=y",
+           "--dport=22", "-f", "#", "[1:2]", "*filter", "*nat", ":INPUT", ":FOO", "-", "[0:0]",
+           "COMMIT", "limit", "--limit", "5/s", "recent", "--set", "--name", "mac", "--mac-source"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_TOKENS), max_size=12).map(" ".join), max_size=8))
+def test_any_token_soup_is_read_without_a_crash_and_both_paths_agree(lines):
+    text = "\n".join(["*filter", ":INPUT DROP [0:0]", ":FOO - [0:0]", *lines, "COMMIT", ""])
+    for family in (4, 6):
+        fast = read_rules(text, "soup.rules", family=family)
+        full = read_rules(text, "soup.rules", family=family, shapes=False)
+        assert _everything(fast) == _everything(full)
+        assert fast.diagnostics == full.diagnostics
+        assert all(d.span.line >= 1 and d.span.col >= 1 for d in fast.diagnostics)
