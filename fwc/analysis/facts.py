@@ -17,7 +17,7 @@ from ..source import Span
 from . import intervals as iv
 from . import space as sp
 from .anomalies import Anomaly, RuleRef, analyse_ruleset, no_gc_pauses
-from .chains import Traversal, chains_by_name, rule_space, traverse  # noqa: F401 (rule_space re-exported)
+from .chains import Traversal, chains_by_name, traverse
 from .chains import _lowered as lowered
 from .compile import TCP, UDP, iface_intervals
 from .packet import format_packet, witness

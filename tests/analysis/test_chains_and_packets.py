@@ -17,7 +17,7 @@ from fwc.analysis.facts import new_connections
 from fwc.analysis.packet import PacketSyntaxError, format_packet, parse_packet, witness
 from fwc.cli import main
 from fwc.model import (Addr, Chain, Fragment, Iface, Match, Opaque, Ports, Proto, Rate, Rule,
-                       Ruleset, State, Table, Target)
+                       State, Table, Target)
 
 NET = ipaddress.ip_network
 
