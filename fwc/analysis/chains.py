@@ -87,10 +87,6 @@ def _lowered(match: Match, family: int) -> tuple[tuple, bool]:
     return result
 
 
-def rule_space(rule: Rule, family: int) -> list:
-    return list(_space(rule.match, family))
-
-
 # --------------------------------------------------------------------------- one packet
 
 
