@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +23,18 @@ class Run:
 
 
 def timed(argv: list[str], *, stdout=subprocess.DEVNULL) -> Run:
-    """Run ``argv`` once; wall time and the child's peak memory (from wait4)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if proc.returncode not in (0, 1):
-        sys.exit(f"{' '.join(argv)} failed ({proc.returncode}):\n{stderr}")
+    """Run ``argv`` once; wall time and the child's peak memory (from wait4). Its
+    standard error goes to a file: a pipe nobody reads would block a chatty child."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=errors)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            errors.seek(0)
+            sys.exit(f"{' '.join(argv)} failed ({proc.returncode}):\n"
+                     f"{errors.read().decode(errors='replace')[-4000:]}")
     return Run(elapsed, usage.ru_maxrss / 1024, proc.returncode)
 
 
