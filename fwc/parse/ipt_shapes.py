@@ -147,7 +147,9 @@ class Template:
         for index, entry in enumerate(self.entries):
             for j in range(entry.a, entry.b + 1):
                 self.owner[j] = index
-        self.regex, self.variable, self.chain_word = self._regex(words, key, line)
+        self.regex, self.chain_word = self._regex(words, key, line)
+        # The words that may differ between rules of this shape (values; ascending).
+        self.variable = tuple(j for j, k in enumerate(key) if k is None or k == "<chain>")
 
     def _regex(self, words: list, key: tuple, line: str):
         """One regular expression matching the lines of this shape written the way
@@ -155,26 +157,24 @@ class Template:
         quotes without escapes), every word a group; None for other lines."""
         if "\t" in line or "\\" in line or not words or words[0][1] != 0 \
                 or words[-1][2] != len(line):
-            return None, (), None
+            return None, None
         parts = []
-        variable = []
         chain_word = None
         for j, (text, start, end) in enumerate(words):
             if j and line[words[j - 1][2]:start] != " ":
-                return None, (), None
+                return None, None
             raw = line[start:end]
             if key[j] is None or key[j] == "<chain>":
                 if raw != text and raw != f'"{text}"':
-                    return None, (), None
+                    return None, None
                 parts.append(_VALUE)
-                variable.append(j)
                 if key[j] == "<chain>":
                     chain_word = j
             else:
                 if raw != text:
-                    return None, (), None
+                    return None, None
                 parts.append("(" + re.escape(text) + ")")
-        return re.compile(" ".join(parts)), tuple(variable), chain_word
+        return re.compile(" ".join(parts)), chain_word
 
     # ----------------------------------------------------------------- building
 
@@ -251,8 +251,11 @@ class Template:
 
     def _apply(self, texts: list, start_of, end_of, shift: int, path: str, line: int) -> tuple:
         old = self.texts
-        # The words that differ from the template's (C loops: this runs for every rule).
-        diff = list(compress(range(len(old)), map(ne, texts, old)))
+        # The words that differ from the template's: only values can (the shape fixes
+        # every other word).
+        variable = self.variable
+        diff = list(compress(variable, map(ne, map(texts.__getitem__, variable),
+                                           map(old.__getitem__, variable))))
         family = self.family
         if diff:
             checked = self.checked
