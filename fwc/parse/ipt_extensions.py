@@ -81,6 +81,11 @@ _PORT_PROTOS = ("tcp", "udp", "udplite", "sctp", "dccp")
 def _check_nat_range(text: str, family: int) -> bool:
     """``ADDR[-ADDR][:PORT[-PORT][/BASE]]`` (IPv6 addresses in brackets when a port
     follows). Returns whether a port range was given."""
+    if family == 4:
+        # kube-proxy's ADDR:PORT, tens of thousands of times: no objects needed.
+        addr, colon, port = text.partition(":")
+        if V._ipv4_int(addr) is not None and (not colon or (port.isdigit() and 0 < int(port) <= 65535)):
+            return bool(colon)
     addr_part, port_part = text, ""
     if family == 6 and text.startswith("["):
         close = text.find("]")
