@@ -7,6 +7,17 @@ expression (the fast path, same words), and any line the fast path cannot split 
 handed to the Lark parser, whose errors become FW001 findings in words. The words of a
 command are then interpreted with the option tables of :mod:`fwc.parse.ipt_extensions`
 and lowered into typed conditions.
+
+Conventions the rest of fwc relies on:
+
+* a base option value iptables accepts but the model cannot hold (a DNS name, a
+  non-contiguous mask) is kept as ``Opaque("", ("-s", VALUE))``: no module, known=False;
+* the first ``-m comment`` becomes ``Rule.comment``, later ones stay ``Opaque`` conditions;
+* REJECT always carries its ``--reject-with`` (iptables-save prints the default);
+* a comma-separated ``-s``/``-d`` becomes one rule per address, as iptables does.
+
+Large dumps are read through shape templates (:mod:`fwc.parse.ipt_shapes`); the
+cyclic garbage collector is paused while reading (the model has no cycles).
 """
 
 from __future__ import annotations
