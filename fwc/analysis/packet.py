@@ -215,8 +215,11 @@ def _parse_icmp(value: str, col: int, text: str) -> int:
 
 # --------------------------------------------------------------------------- witnesses
 
-_PREFERRED_ADDR = {4: (("203.0.113.5", "198.51.100.10"), ("10.0.0.1", "192.0.2.1")),
-                   6: (("2001:db8::5", "2001:db8::10"), ("fd00::1", "2001:db8:1::1"))}
+# Source, then destination addresses a witness prefers (documentation ranges first).
+_PREFERRED_ADDR = {
+    family: tuple(tuple(int(ipaddress.ip_address(t)) for t in texts) for texts in pair)
+    for family, pair in {4: (("203.0.113.5", "198.51.100.10"), ("10.0.0.1", "192.0.2.1")),
+                         6: (("2001:db8::5", "2001:db8::10"), ("fd00::1", "2001:db8:1::1"))}.items()}
 _PREFERRED_IFACES = ("eth0", "eth1", "ens3", "wlan0", "lo")
 _PREFERRED_PROTOS = (TCP, 17, ICMP4, ICMP6)
 
@@ -245,8 +248,7 @@ def _pick(values: iv.Intervals, preferred) -> int:
     return lo + 1 if lo == 0 and hi > 0 else lo
 
 
-def _pick_addr(values: iv.Intervals, preferred_texts) -> int:
-    preferred = [int(ipaddress.ip_address(t)) for t in preferred_texts]
+def _pick_addr(values: iv.Intervals, preferred: tuple[int, ...]) -> int:
     if any(iv.member(values, v) for v in preferred):
         return _pick(values, preferred)
     lo, hi = values[0]
