@@ -1112,6 +1112,8 @@ class _FileReader:
         self.table = table
 
     def _chain_line(self, line: str, table: _TableBuild) -> None:
+        if self.use_templates and self.linemap is None and self._new_user_chain(line, table):
+            return
         if "\t" in line or "  " in line or line.endswith(" "):
             words = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(line, 1)]
         else:
@@ -1162,6 +1164,24 @@ class _FileReader:
             existing.policy, existing.counters = chain_policy, counters
         else:
             table.chains[name] = _ChainBuild(name, chain_policy, self.line_no, span, counters)
+
+    def _new_user_chain(self, line: str, table: _TableBuild) -> bool:
+        """The common case, a new user chain as iptables-save writes it
+        (``:NAME - [0:0]``), declared without further checks; False for anything else."""
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[1] != "-":
+            return False
+        name = parts[0][1:]
+        packets, colon, bytes_ = parts[2][1:-1].partition(":")
+        if not (name and len(name) <= V.CHAIN_NAME_MAX and parts[2][:1] == "[" and parts[2][-1:] == "]"
+                and packets.isdigit() and bytes_.isdigit() and line.isascii() and "\t" not in line
+                and name not in table.chains and not table.builtin(name)):
+            return False
+        number = self.line_no
+        table.chains[name] = _ChainBuild(name, None, number,
+                                         _NEW_SPAN(self.path, number, 1, number, len(line) + 1),
+                                         (int(packets), int(bytes_)))
+        return True
 
     def _missing_commit(self, table: _TableBuild, why: str) -> None:
         self.report("FW002", table.line, 0, len(table.name) + 1,

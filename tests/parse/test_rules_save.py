@@ -276,9 +276,11 @@ def test_word_splitters_agree_on_any_text(text):
 
 
 def _everything(result):
-    """Rules with every span, since spans are not part of equality."""
-    return [(r, r.span, r.counters, r.text, tuple(c.span for c in r.match.conds),
-             r.target.span if r.target else None) for _, _, r in result.ruleset.rules()]
+    """Chains and rules with every span and counter, which are not part of equality."""
+    chains = [(t.name, c.name, c.policy, c.span, c.counters) for t in result.ruleset.tables
+              for c in t.chains]
+    return chains + [(r, r.span, r.counters, r.text, tuple(c.span for c in r.match.conds),
+                      r.target.span if r.target else None) for _, _, r in result.ruleset.rules()]
 
 
 def _shape_files() -> list[tuple[str, str]]:
