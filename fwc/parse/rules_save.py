@@ -1468,6 +1468,7 @@ class _FileReader:
 
     def _check_places(self, table: _TableBuild, placed: list, jumps: dict) -> None:
         sources: _Reach | None = None
+        verdicts: dict[tuple, list[str]] = {}  # (built-in chains, target) -> where not allowed
         for chain, target, line, span in placed:
             if span is None:
                 continue
@@ -1482,12 +1483,14 @@ class _FileReader:
             if hooks is None:
                 continue
             if chain.policy is not None:
-                reached = {chain.name}
+                reached = frozenset((chain.name,))
             else:
                 if sources is None:
                     sources = _Reach(table, jumps)
                 reached = sources(chain.name)
-            bad = sorted(reached - hooks)
+            bad = verdicts.get((reached, target.name))
+            if bad is None:
+                bad = verdicts[reached, target.name] = sorted(reached - hooks)
             if bad:
                 via = "" if chain.policy is not None else \
                     f" (chain {chain.name} is reached from {', '.join(bad)})"
@@ -1530,9 +1533,18 @@ class _Reach:
             for target, _, _ in edges:
                 self.callers.setdefault(target, []).append(source)
         self.memo: dict[str, frozenset[str]] = {}
+        self.interned: dict[frozenset[str], frozenset[str]] = {}
 
     def __call__(self, name: str) -> frozenset[str]:
         memo, callers, chains = self.memo, self.callers, self.chains
+        known = memo.get(name)
+        if known is not None:
+            return known
+        only = callers.get(name, ())
+        if len(only) == 1 and chains[only[0]].policy is None and only[0] in memo:
+            # One calling user chain already known (kube-proxy's KUBE-SEP-* chains).
+            known = memo[name] = memo[only[0]]
+            return known
         stack = [name]
         entered: set[str] = set()
         while stack:
@@ -1549,7 +1561,9 @@ class _Reach:
             found = {c for c in callers.get(current, ()) if chains[c].policy is not None}
             for user in users:
                 found |= memo.get(user, frozenset())  # a loop contributes nothing more
-            memo[current] = frozenset(found)
+            # Equal sets are one object, so callers can remember answers per set.
+            found = frozenset(found)
+            memo[current] = self.interned.setdefault(found, found)
             stack.pop()
         return memo[name]
 
