@@ -6,7 +6,9 @@ dead when the earlier terminal rules together cover *R*'s packets; which of them
 its packets (first match wins) says whether it is shadowed (some verdict differs) or
 redundant (every one has *R*'s verdict). Only rules without opaque conditions can
 cover; a rule with one can still be found dead, since it matches at most what its
-modelled conditions allow. ``-j CHAIN`` never covers (the packet may come back).
+modelled conditions allow. ``-j CHAIN`` covers only when the chain always decides
+(no RETURN, no goto, an unconditional verdict last: the ``LOGDROP`` idiom); otherwise
+the packet may come back.
 
 Speed. Each rule is compared only with earlier terminal rules that can overlap it: an
 index files every such rule under the first of its destination address, source address
@@ -30,7 +32,7 @@ from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, R
                      Ruleset, State, Table, TcpFlags)
 from . import intervals as iv
 from . import space as sp
-from .chains import CONTINUE, JUMP, _lowered, target_kind
+from .chains import CONTINUE, GOTO, JUMP, RETURN, _lowered, chains_by_name, target_kind
 from .compile import ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
@@ -123,6 +125,35 @@ class _CoverIndex:
         return found
 
 
+_ENDS: dict[int, tuple[Table, dict[str, bool]]] = {}
+
+
+def always_ends(table: Table, name: str) -> bool:
+    """True when every packet that enters user chain ``name`` is decided there, so a
+    jump to it ends the walk like a verdict (``-j LOGDROP`` = LOG, then DROP): the chain
+    has no RETURN and no goto, and its last rule is an unconditional verdict."""
+    cached = _ENDS.get(id(table))
+    if cached is None or cached[0] is not table:
+        if len(_ENDS) > 64:
+            _ENDS.clear()
+        cached = (table, {})
+        _ENDS[id(table)] = cached
+    known = cached[1]
+    if name not in known:
+        known[name] = _ends(table, name)
+    return known[name]
+
+
+def _ends(table: Table, name: str) -> bool:
+    chain = chains_by_name(table).get(name)
+    if chain is None or not chain.rules:
+        return False
+    kinds = [target_kind(rule, table) for rule in chain.rules]
+    if any(kind in (RETURN, GOTO) for kind in kinds) or kinds[-1] in (CONTINUE, JUMP):
+        return False
+    return not chain.rules[-1].match.conds  # no condition at all: every packet
+
+
 def _ORDER(entry: _Entry) -> int:
     return entry.order
 
@@ -163,7 +194,9 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
             out.append(Anomaly(AFTER_CATCH_ALL, RuleRef(table, chain, i, rule), [catch_all]))
             continue
         kind = target_kind(rule, table)
-        terminal = kind not in (CONTINUE, JUMP)
+        terminal = kind not in (CONTINUE, JUMP) or (
+            kind == JUMP and i < last and not rule.match.is_opaque
+            and always_ends(table, rule.target.name))
         earlier = unlowered.pop(rule.target, None)
         for j, other in earlier or ():
             other_space, other_opaque = _lowered(other.match, family)

@@ -11,8 +11,9 @@ class UnreachableAfterCatchAll(AnomalyCheck):
 
     What it does
         Reports every rule that comes after a rule that matches every packet and
-        ends the walk (`-j DROP`, `-j ACCEPT`, `-j REJECT`, `-j RETURN` or a goto
-        with no condition) in the same chain.
+        ends the walk (`-j DROP`, `-j ACCEPT`, `-j REJECT`, `-j RETURN`, a goto, or
+        a jump to a chain that always decides, such as a LOG-then-DROP chain, with no
+        condition) in the same chain.
 
     Why is this bad?
         Rules appended after a catch-all (often by `iptables -A` on a host whose
