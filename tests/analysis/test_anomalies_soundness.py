@@ -60,11 +60,17 @@ def grid():
                      state=state)
 
 
+# A chain that always decides (LOG, then DROP): a jump to it ends the walk.
+LOGDROP = Chain("SUB", None, (Rule("SUB", Match(), Target("LOG")), Rule("SUB", Match(), Target("DROP"))))
+
+
 def decider(table: Table, chain: Chain, packet: Packet, upto: int) -> Rule | None:
     """The earlier rule that certainly ends the walk of ``packet`` before rule ``upto``."""
     values = packet.values()
     for rule in chain.rules[:upto - 1]:
-        if target_kind(rule, table) in (CONTINUE, JUMP) or rule.match.is_opaque:
+        kind = target_kind(rule, table)
+        if kind == CONTINUE or (kind == JUMP and table.chain("SUB") is not LOGDROP) \
+                or rule.match.is_opaque:
             continue
         if _matches(rule, values, 4):
             return rule
@@ -72,10 +78,10 @@ def decider(table: Table, chain: Chain, packet: Packet, upto: int) -> Rule | Non
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(rules(), min_size=1, max_size=8))
-def test_dead_rule_findings_are_true_for_every_grid_packet(body):
+@given(st.lists(rules(), min_size=1, max_size=8), st.booleans())
+def test_dead_rule_findings_are_true_for_every_grid_packet(body, sub_always_drops):
     chain = Chain("INPUT", "DROP", tuple(body))
-    table = Table("filter", (chain, Chain("SUB", None, ())))
+    table = Table("filter", (chain, LOGDROP if sub_always_drops else Chain("SUB", None, ())))
     packets = list(grid())
     for anomaly in analyse_chain(table, chain, 4):
         index, rule = anomaly.ref.index, anomaly.ref.rule
