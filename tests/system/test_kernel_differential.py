@@ -2,7 +2,7 @@
 
 Random filter rulesets (user chains, jumps and gotos, RETURN, negations, address and
 port ranges, multiport, interfaces with ``+``, conntrack states, ICMP types, TCP flags,
-LOG and counting rules) are loaded with iptables-restore in a scratch namespace "fw".
+LOG and counting rules, ``-m iprange``) are loaded with iptables-restore in a scratch namespace "fw".
 A second namespace "tx" is joined to it by a veth pair and sends hand-built Ethernet
 frames (TCP SYN, UDP, ICMP echo request: the first packet of a flow, so conntrack says
 NEW) from spoofed sources to addresses "fw" treats as local (an AnyIP route), so each
@@ -103,6 +103,11 @@ def random_conds(rng: random.Random, family: int) -> list:
         conds.append(Addr("src", _net(rng, family, HOT_SRC[family]), negated=rng.random() < 0.15))
     if rng.random() < 0.4:
         conds.append(Addr("dst", _net(rng, family, HOT_DST[family]), negated=rng.random() < 0.15))
+    if rng.random() < 0.15:  # -m iprange: arbitrary first-last ranges, not prefixes
+        field = rng.choice(["src", "dst"])
+        hot = HOT_SRC[family] if field == "src" else HOT_DST[family]
+        conds.append(Addr(field, _range(rng, family, hot), negated=rng.random() < 0.2,
+                          module="iprange"))
     if rng.random() < 0.2:
         conds.append(Iface("in", rng.choice(IFACE_NAMES), negated=rng.random() < 0.3))
     proto = rng.choice(["tcp", "udp", "icmp", None, None])
