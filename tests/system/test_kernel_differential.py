@@ -1,8 +1,9 @@
 """fwc's chain walk against the kernel's, packet by packet.
 
 Random filter rulesets (user chains, jumps and gotos, RETURN, negations, address and
-port ranges, multiport, interfaces with ``+``, conntrack states, ICMP types, TCP flags,
-LOG and counting rules, ``-m iprange``) are loaded with iptables-restore in a scratch namespace "fw".
+port ranges, ``-m iprange``, multiport, interfaces with ``+``, conntrack states, ICMP
+types, TCP flags, LOG and counting rules) are loaded with iptables-restore in a scratch
+namespace "fw".
 A second namespace "tx" is joined to it by a veth pair and sends hand-built Ethernet
 frames (TCP SYN, UDP, ICMP echo request: the first packet of a flow, so conntrack says
 NEW) from spoofed sources to addresses "fw" treats as local (an AnyIP route), so each
@@ -424,3 +425,24 @@ def test_fwc_walks_packets_like_the_kernel(lab, family, tmp_path):
                 decided = report["decided_by"]
                 assert (decided["chain"], decided["index"]) == hits[-1]
     assert checked >= 2000
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_set_walk_agrees_with_the_packet_walk(family):
+    """The set walk behind FW104/FW301 (no kernel needed): a one-packet set ends in exactly
+    one decision, the packet walk's verdict, in both modes (no rule here is opaque)."""
+    from fwc.analysis import space as sp
+    from fwc.analysis.chains import traverse
+
+    rng = random.Random(7 + family)
+    for n in range(30):
+        ruleset = random_ruleset(rng, family)
+        table = ruleset.tables[0]
+        for packet in interesting_packets(rng, family, 20, 1000):
+            point = tuple(((v, v),) for v in packet.values())
+            verdict, hits = expected_hits(ruleset, packet)
+            for mode in ("may", "must"):
+                records = [r for r in traverse(table, "INPUT", [point], family, mode).records
+                           if sp.overlaps(r.space, [point])]
+                assert [(r.chain, r.index, r.verdict) for r in records] == \
+                    [(*hits[-1], verdict)], (mode, str(packet))
