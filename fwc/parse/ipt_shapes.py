@@ -17,8 +17,6 @@ line; a test checks both give the same rules, spans included.
 from __future__ import annotations
 
 import re
-from itertools import compress
-from operator import ne
 
 from ..model import Addr, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, State, TcpFlags, Target
 from ..source import Span
@@ -142,14 +140,13 @@ class Template:
         self.target_name_index = None
         if parsed.target is not None:
             self._target_entry(parsed.target, target_span, starts, ends)
-        # For every word, the index of the condition it belongs to (-1: none).
-        self.owner = [-1] * len(words)
-        for index, entry in enumerate(self.entries):
-            for j in range(entry.a, entry.b + 1):
-                self.owner[j] = index
         self.regex, self.chain_word = self._regex(words, key, line)
         # The words that may differ between rules of this shape (values; ascending).
         self.variable = tuple(j for j, k in enumerate(key) if k is None or k == "<chain>")
+        try:
+            self._run = self._compile()
+        except SyntaxError:
+            raise _GIVE_UP from None
 
     def _regex(self, words: list, key: tuple, line: str):
         """One regular expression matching the lines of this shape written the way
@@ -232,8 +229,8 @@ class Template:
         """(chain, conds, target, comment, target span) for a line of this shape."""
         starts = [w[1] for w in words]
         ends = [w[2] for w in words]
-        return self._apply([w[0] for w in words], starts.__getitem__, ends.__getitem__, 0,
-                           path, line)
+        return self._run([w[0] for w in words], starts.__getitem__, ends.__getitem__, 0,
+                         path, line)
 
     def apply_match(self, m, path: str, line: int) -> tuple:
         """Like apply, for a line this template's regular expression matched (word j is
@@ -247,65 +244,80 @@ class Template:
                     raise _GIVE_UP  # the split words would give another shape
         if self.chain_word is not None and texts[self.chain_word] in _TARGET_NAMES:
             raise _GIVE_UP
-        return self._apply(texts, m.start, m.end, 1, path, line)
+        return self._run(texts, m.start, m.end, 1, path, line)
 
-    def _apply(self, texts: list, start_of, end_of, shift: int, path: str, line: int) -> tuple:
-        old = self.texts
-        # The words that differ from the template's: only values can (the shape fixes
-        # every other word).
+    def _compile(self):
+        """This shape's reading as one generated function: for each condition, copy it
+        with a new span when its value words are the template's, else rebuild it from
+        the new words (a shape has a dozen rules to thousands, so the loops over
+        conditions and words are unrolled once)."""
         variable = self.variable
-        diff = list(compress(variable, map(ne, map(texts.__getitem__, variable),
-                                           map(old.__getitem__, variable))))
-        family = self.family
-        if diff:
-            checked = self.checked
-            for j in checked.keys() & diff:
-                opt, parsed = checked[j]
-                value = validate_value(opt, texts[j], family)
-                if opt.type == "nat" and bool(value) != bool(parsed):
-                    raise _GIVE_UP
-                if opt.type == "addr" and value[1]:
-                    raise _GIVE_UP
-            for ext, options in self.finals:
-                seen = {name: texts[j] if j >= 0 else "" for name, j in options}
-                if ext.final(seen):
-                    raise _GIVE_UP
-            dirty = set(map(self.owner.__getitem__, diff))
-        else:
-            dirty = ()
-        conds = []
-        new_span = _NEW_SPAN
-        for index, entry in enumerate(self.entries):
-            a, b = entry.a, entry.b
-            span = new_span(path, line, start_of(a + shift) + 1, line, end_of(b + shift) + 1)
-            if index not in dirty:
-                conds.append(entry.make(*entry.fields, span))
-            elif entry.mode == "rebuild":
-                conds.append(_REBUILD[entry.cls](texts, a, b, entry.cond, family, span))
+        ns = {"GIVE_UP": _GIVE_UP, "SPAN": _NEW_SPAN, "TARGET": _NEW_TARGET,
+              "OPAQUE": _NEW_OPAQUE, "validate": validate_value, "FAMILY": self.family,
+              "FINALS": self.finals}
+        code = ["def apply(texts, start_of, end_of, shift, path, line):"]
+        for j in variable:
+            ns[f"O{j}"] = self.texts[j]
+            code.append(f"    c{j} = texts[{j}] != O{j}")
+        for j, (opt, parsed) in self.checked.items():
+            if j not in variable:
+                continue  # words the shape fixes never change
+            ns[f"OPT{j}"], ns[f"P{j}"] = opt, parsed
+            code += [f"    if c{j}:", f"        v = validate(OPT{j}, texts[{j}], FAMILY)"]
+            if opt.type == "nat":
+                code.append(f"        if bool(v) != bool(P{j}): raise GIVE_UP")
+            if opt.type == "addr":
+                code.append("        if v[1]: raise GIVE_UP")
+        if self.finals and variable:
+            code += [f"    if {' or '.join(f'c{j}' for j in variable)}:",
+                     "        for ext, options in FINALS:",
+                     "            if ext.final({n: texts[j] if j >= 0 else '' for n, j in options}):",
+                     "                raise GIVE_UP"]
+        names = []
+        for i, entry in enumerate(self.entries):
+            ns[f"M{i}"], ns[f"F{i}"], ns[f"C{i}"] = entry.make, entry.fields, entry.cond
+            code.append(f"    s = SPAN(path, line, start_of({entry.a} + shift) + 1, line, "
+                        f"end_of({entry.b} + shift) + 1)")
+            same = f"M{i}(*F{i}, s)"
+            if entry.mode == "rebuild":
+                ns[f"R{i}"] = _REBUILD[entry.cls]
+                other = f"R{i}(texts, {entry.a}, {entry.b}, C{i}, FAMILY, s)"
             elif entry.mode == "args":
-                cond = entry.cond
-                conds.append(_NEW_OPAQUE(cond.module, tuple(texts[entry.first:b + 1]),
-                                         cond.negated, cond.known, span))
+                other = (f"OPAQUE(C{i}.module, tuple(texts[{entry.first}:{entry.b + 1}]), "
+                         f"C{i}.negated, C{i}.known, s)")
             else:
-                raise _GIVE_UP
-        comment = texts[self.comment_index] if self.comment_index is not None else None
-        target = target_span = None
+                other = None
+            code += self._choose(f"k{i}", entry, same, other)
+            names.append(f"k{i}")
+        comment = f"texts[{self.comment_index}]" if self.comment_index is not None else "None"
         entry = self.target_entry
-        if entry is not None:
-            a, b = entry.a, entry.b
-            cond = entry.cond
-            span = new_span(path, line, start_of(a + shift) + 1, line, end_of(b + shift) + 1)
+        if entry is None:
+            code.append("    target = target_span = None")
+        else:
+            ns["TC"] = entry.cond
             name = self.target_name_index
-            target_span = (start_of(name + shift), end_of(name + shift))
-            if not diff or diff[-1] < a or diff[0] > b or texts[a:b + 1] == old[a:b + 1]:
-                target = _NEW_TARGET(cond.name, cond.args, cond.goto, span)
-            elif entry.mode == "chain":
-                target = _NEW_TARGET(texts[name], (), cond.goto, span)
-            elif entry.mode == "args" and texts[name] == cond.name:
-                target = _NEW_TARGET(cond.name, tuple(texts[entry.first:b + 1]), cond.goto, span)
-            else:
-                raise _GIVE_UP
-        return texts[self.chain_index], conds, target, comment, target_span
+            code += [f"    s = SPAN(path, line, start_of({entry.a} + shift) + 1, line, "
+                     f"end_of({entry.b} + shift) + 1)",
+                     f"    target_span = (start_of({name} + shift), end_of({name} + shift))"]
+            other = {"chain": f"TARGET(texts[{name}], (), TC.goto, s)",
+                     "args": f"TARGET(TC.name, tuple(texts[{entry.first}:{entry.b + 1}]), TC.goto, s)"
+                     }.get(entry.mode)
+            code += self._choose("target", entry, "TARGET(TC.name, TC.args, TC.goto, s)", other)
+        code.append(f"    return texts[{self.chain_index}], [{', '.join(names)}], target, "
+                    f"{comment}, target_span")
+        exec("\n".join(code), ns)  # noqa: S102 - generated from this template's own fields
+        return ns["apply"]
+
+    def _choose(self, var: str, entry, same: str, other: str | None) -> list[str]:
+        """``var = same`` when the entry's value words are unchanged, else ``other``
+        (or give up when the entry cannot be rebuilt)."""
+        changed = [f"c{j}" for j in self.variable if entry.a <= j <= entry.b]
+        if not changed:
+            return [f"    {var} = {same}"]
+        test = " or ".join(changed)
+        if other is None:
+            return [f"    if {test}: raise GIVE_UP", f"    {var} = {same}"]
+        return [f"    {var} = {other} if {test} else {same}"]
 
 
 _FIELDS = {

@@ -1047,6 +1047,9 @@ class _FileReader:
         return RulesRead(ruleset, self.diagnostics, self.comments)
 
     def read_line(self, line: str) -> None:
+        table = self.table
+        if table is not None and self.recent and line[:3] == "-A " and self._from_recent(line, table):
+            return  # the common case first: a rule of a shape seen just before
         if not line:
             return
         first = line[0]
@@ -1191,8 +1194,6 @@ class _FileReader:
     # ----------------------------------------------------------------- commands
 
     def _command_line(self, line: str, table: _TableBuild) -> None:
-        if line[:3] == "-A " and self.recent and self._from_recent(line, table):
-            return
         counters = None
         start = 0
         if line[0] == "[":

@@ -390,3 +390,15 @@ def test_any_token_soup_is_read_without_a_crash_and_both_paths_agree(lines):
         assert _everything(fast) == _everything(full)
         assert fast.diagnostics == full.diagnostics
         assert all(d.span.line >= 1 and d.span.col >= 1 for d in fast.diagnostics)
+
+
+def test_shape_template_rebuilds_conditions_whose_words_interleave():
+    # The conntrack options fwc keeps opaque surround the state it models.
+    lines = ["-A INPUT -m conntrack --ctstatus ASSURED --ctstate NEW --ctexpire 10 -j ACCEPT",
+             "-A INPUT -m conntrack --ctstatus ASSURED --ctstate ESTABLISHED --ctexpire 10 -j ACCEPT",
+             "-A INPUT -m conntrack --ctstatus SEEN_REPLY --ctstate ESTABLISHED --ctexpire 20 -j ACCEPT"]
+    text = "*filter\n:INPUT DROP [0:0]\n" + "\n".join(lines) + "\nCOMMIT\n"
+    fast, full = read_rules(text, "r.v4"), read_rules(text, "r.v4", shapes=False)
+    assert _everything(fast) == _everything(full)
+    states = [r.match.one(State).states for r in fast.ruleset.table("filter").chain("INPUT").rules]
+    assert states == [frozenset({"NEW"}), frozenset({"ESTABLISHED"}), frozenset({"ESTABLISHED"})]
