@@ -25,9 +25,9 @@ PROTOCOLS = {
     "ipv6-opts": 60, "ospf": 89, "ospfigp": 89, "vrrp": 112, "l2tp": 115, "sctp": 132,
     "mh": 135, "ipv6-mh": 135, "udplite": 136, "mpls-in-ip": 137,
 }
-PROTOCOL_NAMES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6", 132: "sctp", 136: "udplite",
+PROTOCOL_NAMES = {6: "tcp", 17: "udp", 33: "dccp", 1: "icmp", 58: "icmpv6", 132: "sctp", 136: "udplite",
                   50: "esp", 51: "ah", 47: "gre", 2: "igmp", 41: "ipv6", 112: "vrrp", 89: "ospf"}
-PORT_PROTOCOLS = (6, 17, 132, 136)
+PORT_PROTOCOLS = (6, 17, 33, 132, 136)  # tcp udp dccp sctp udplite: the protocols with ports
 TCP, UDP, ICMP4, ICMP6 = 6, 17, 1, 58
 FIRST_FRAGMENT = ((0, 0),)
 # Ports exist only for these protocols: a port condition pins the protocol to them.
@@ -35,14 +35,35 @@ PORT_PROTOCOL_SET = iv.from_values(PORT_PROTOCOLS)
 
 
 def protocol_number(name: str) -> int | None:
-    """The IP protocol number of a ``-p`` value (None for ``all``)."""
+    """The IP protocol number of a ``-p`` value (None for ``all``); ValueError when fwc
+    has no number for the name."""
     name = name.lower()
     if name in PROTOCOLS:
         return PROTOCOLS[name]
     if name.isdigit():
         number = int(name)
         return None if number == 0 else number
-    raise ValueError(f"unknown protocol {name!r}")
+    number = _reader_protocol_number(name)
+    if number < 0:
+        raise ValueError(f"unknown protocol {name!r}")
+    return number or None
+
+
+def _reader_protocol_number(name: str) -> int:
+    """The rules-save reader's full table (iptables' own names and /etc/protocols)."""
+    try:
+        from ..parse.ipt_values import protocol_number as reader_number
+    except ImportError:
+        return -1
+    return reader_number(name)
+
+
+def known_protocol(cond: Proto) -> bool:
+    try:
+        protocol_number(cond.name)
+    except ValueError:
+        return False
+    return True
 
 
 def protocol_name(number: int) -> str:
@@ -161,7 +182,10 @@ def _negate(u: Universe, field: int, value: iv.Intervals, negated: bool) -> iv.I
 
 
 def _lower_proto(cond: Proto, cube, u, either) -> bool:
-    number = protocol_number(cond.name)
+    try:
+        number = protocol_number(cond.name)
+    except ValueError:
+        return True  # not modelled: is_opaque() says so, the rule covers nothing
     if number is None:  # -p all
         return not cond.negated
     return _narrow(cube, PROTO, _negate(u, PROTO, ((number, number),), cond.negated))
@@ -232,5 +256,8 @@ def _apply(cubes: list[list[iv.Intervals]], parts) -> list[list[iv.Intervals]]:
 
 
 def is_opaque(match: Match) -> bool:
-    return any(isinstance(c, (Opaque, Rate)) for c in match.conds)
+    """A condition the analysis cannot decide: an unmodelled match, a rate limit, or a
+    protocol fwc has no number for."""
+    return any(isinstance(c, (Opaque, Rate)) or (type(c) is Proto and not known_protocol(c))
+               for c in match.conds)
 
