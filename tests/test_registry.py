@@ -50,8 +50,15 @@ def test_every_catalogue_code_is_registered():
     assert not missing, f"codes in CHECKS.md without a check: {', '.join(missing)}"
 
 
+# Codes fwc adds beyond the catalogue, each with a reason; anything else is a mistake.
+EXTENSIONS = {
+    "FW015": "a compile backend (nftables) cannot express a policy rule; the catalogue "
+             "has no code for refusals by an output format",
+}
+
+
 def test_no_code_outside_the_catalogue():
-    extra = sorted(set(CHECKS) - set(catalogue()))
+    extra = sorted(set(CHECKS) - set(catalogue()) - set(EXTENSIONS))
     assert not extra, f"checks not in CHECKS.md: {', '.join(extra)}"
 
 
