@@ -225,11 +225,34 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
         if index.count:
             out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
         if terminal and not opaque:
-            index.add(_Entry(ref, space, i, _is_traffic_class(space, full),
-                             _restricted_fields(space, full)))
+            cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
+            index.add(_Entry(ref, cover, i, _is_traffic_class(cover, full),
+                             _restricted_fields(cover, full)))
             if len(space) == 1 and space[0] == full:
                 catch_all = ref
     return out
+
+
+def _may_hide_a_port_module(rule: Rule) -> bool:
+    """``-p tcp -m tcp`` reaches the model as ``-p tcp`` alone (the reader keeps no bare
+    ``-m tcp``), yet the kernel's tcp match never matches a later fragment. So a rule
+    with a port protocol and no condition that shows the module covers first fragments
+    only: smaller than the truth at worst, never larger."""
+    has_protocol = False
+    for cond in rule.match.conds:
+        kind = type(cond)
+        if kind is Ports or kind is TcpFlags or kind is Fragment:
+            return False
+        if kind is Proto and not cond.negated and cond.name in _PORT_PROTOCOL_NAMES:
+            has_protocol = True
+    return has_protocol
+
+
+_PORT_PROTOCOL_NAMES = frozenset({"tcp", "udp", "dccp", "sctp", "udplite", "6", "17", "33", "132", "136"})
+
+
+def _first_fragments_only(space: tuple) -> tuple:
+    return tuple(c[:sp.FRAG] + (((0, 0),),) + c[sp.FRAG + 1:] for c in space)
 
 
 def _may_contradict(match) -> bool:

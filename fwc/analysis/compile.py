@@ -258,6 +258,23 @@ def _apply(cubes: list[list[iv.Intervals]], parts) -> list[list[iv.Intervals]]:
 def is_opaque(match: Match) -> bool:
     """A condition the analysis cannot decide: an unmodelled match, a rate limit, or a
     protocol fwc has no number for."""
-    return any(isinstance(c, (Opaque, Rate)) or (type(c) is Proto and not known_protocol(c))
-               for c in match.conds)
+    return any((isinstance(c, (Opaque, Rate)) and not _is_bare_port_module(c))
+               or (type(c) is Proto and not known_protocol(c)) for c in match.conds)
+
+
+PORT_MODULES = frozenset({"tcp", "udp", "dccp", "sctp", "udplite"})
+
+
+def _is_bare_port_module(cond) -> bool:
+    """``-m tcp`` with no option (the reader keeps it as an option-less Opaque)."""
+    return type(cond) is Opaque and not cond.args and not cond.negated and cond.module in PORT_MODULES
+
+
+def _lower_opaque(cond: Opaque, cube, u, either) -> bool:
+    if not _is_bare_port_module(cond):
+        return True  # not modelled: is_opaque() says so
+    return _narrow(cube, PROTO, PORT_PROTOCOL_SET) and _narrow(cube, FRAG, FIRST_FRAGMENT)
+
+
+_LOWER[Opaque] = _lower_opaque
 
