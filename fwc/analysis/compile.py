@@ -39,7 +39,7 @@ def protocol_number(name: str) -> int | None:
     has no number for the name."""
     name = name.lower()
     if name in PROTOCOLS:
-        return PROTOCOLS[name]
+        return PROTOCOLS[name] or None  # "ip" / "hopopt" are 0: every protocol
     if name.isdigit():
         number = int(name)
         return None if number == 0 else number
@@ -152,10 +152,23 @@ def match_space(match: Match, family: int) -> Space:
     field, and only multiport ``--ports`` (either port) splits it in two at the end.
     """
     u = universe(family)
-    cube = list(u.full)
+    full = u.full
+    cube = list(full)
     either = []
     for cond in match.conds:
-        lower = _LOWER.get(type(cond))
+        kind = type(cond)
+        # Inline fast paths for the usual conditions on a still-free field.
+        if kind is Addr and not cond.negated:
+            field = SRC if cond.field == "src" else DST
+            if cube[field] is full[field]:
+                cube[field] = _addr_intervals(cond)
+                continue
+        elif kind is Proto and not cond.negated and cube[PROTO] is full[PROTO]:
+            number = PROTOCOLS.get(cond.name, -1)
+            if number is not None and number > 0:
+                cube[PROTO] = ((number, number),)
+                continue
+        lower = _LOWER.get(kind)
         if lower is None:
             continue  # Opaque, Rate: not modelled
         if lower(cond, cube, u, either) is False:
