@@ -32,7 +32,7 @@ from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, R
                      Ruleset, State, Table, TcpFlags)
 from . import intervals as iv
 from . import space as sp
-from .chains import CONTINUE, GOTO, JUMP, RETURN, _lowered, chains_by_name, target_kind
+from .chains import CONTINUE, GOTO, JUMP, RETURN, lowered, chains_by_name, target_kind
 from .compile import ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
@@ -199,7 +199,7 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
             and always_ends(table, rule.target.name))
         earlier = unlowered.pop(rule.target, None)
         for j, other in earlier or ():
-            other_space, other_opaque = _lowered(other.match, family)
+            other_space, other_opaque = lowered(other.match, family)
             seen.setdefault(_dup_key(other, other_space, other_opaque),
                             RuleRef(table, chain, j, other))
         # Lowering every rule is the dominant cost on 100k-rule dumps: skip it when no
@@ -210,7 +210,7 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
             unlowered.setdefault(rule.target, []).append((i, rule))
             continue
         ref = RuleRef(table, chain, i, rule)
-        space, opaque = _lowered(rule.match, family)
+        space, opaque = lowered(rule.match, family)
         # Same packets, same unmodelled conditions, same target: the same rule, however
         # it is spelled (hashing the space is much cheaper than hashing the model).
         key = _dup_key(rule, space, opaque)

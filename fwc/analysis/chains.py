@@ -72,10 +72,10 @@ _SPACES: dict[int, tuple] = {}
 def _space(match: Match, family: int) -> tuple:
     """A match's packet set, computed once per match object (keyed by identity: hashing
     a match costs more than lowering it)."""
-    return _lowered(match, family)[0]
+    return lowered(match, family)[0]
 
 
-def _lowered(match: Match, family: int) -> tuple[tuple, bool]:
+def lowered(match: Match, family: int) -> tuple[tuple, bool]:
     """(packet set, has an opaque condition) of a match, cached by identity."""
     entry = _SPACES.get(id(match))
     if entry is not None and entry[0] is match and entry[1] == family:
@@ -129,7 +129,7 @@ def evaluate(packet: Packet, table: Table, chain_name: str, family: int,
             return _decide_by_policy(out, base)
         rule = chain.rules[i]
         i += 1
-        if not _matches(rule, values, family):
+        if not rule_matches(rule, values, family):
             continue
         if is_opaque(rule.match) and id(rule) not in assume_matching:
             step = Step(chain.name, i, rule, "skipped", uncertain=True)
@@ -165,7 +165,7 @@ def _decide_by_policy(out: Outcome, base: Chain) -> Outcome:
     return out
 
 
-def _matches(rule: Rule, values: tuple, family: int) -> bool:
+def rule_matches(rule: Rule, values: tuple, family: int) -> bool:
     for cube in _space(rule.match, family):
         if all(_member(f, v) for f, v in zip(cube, values)):
             return True

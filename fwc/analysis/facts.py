@@ -17,8 +17,7 @@ from ..source import Span
 from . import intervals as iv
 from . import space as sp
 from .anomalies import Anomaly, RuleRef, analyse_ruleset, no_gc_pauses
-from .chains import Traversal, chains_by_name, traverse
-from .chains import _lowered as lowered
+from .chains import Traversal, chains_by_name, lowered, traverse
 from .compile import TCP, UDP, iface_intervals
 from .packet import format_packet, witness
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from fwc.analysis.anomalies import (AFTER_CATCH_ALL, REDUNDANT, SHADOWED, UNMATCHABLE,
                                     analyse_chain)
-from fwc.analysis.chains import CONTINUE, JUMP, _matches, target_kind
+from fwc.analysis.chains import CONTINUE, JUMP, rule_matches, target_kind
 from fwc.analysis.packet import Packet
 from fwc.model import Addr, Chain, Iface, Match, Opaque, Ports, Proto, Rule, State, Table, Target
 
@@ -72,7 +72,7 @@ def decider(table: Table, chain: Chain, packet: Packet, upto: int) -> Rule | Non
         if kind == CONTINUE or (kind == JUMP and table.chain("SUB") is not LOGDROP) \
                 or rule.match.is_opaque:
             continue
-        if _matches(rule, values, 4):
+        if rule_matches(rule, values, 4):
             return rule
     return None
 
@@ -85,7 +85,7 @@ def test_dead_rule_findings_are_true_for_every_grid_packet(body, sub_always_drop
     packets = list(grid())
     for anomaly in analyse_chain(table, chain, 4):
         index, rule = anomaly.ref.index, anomaly.ref.rule
-        mine = [p for p in packets if _matches(rule, p.values(), 4)]
+        mine = [p for p in packets if rule_matches(rule, p.values(), 4)]
         if anomaly.kind == UNMATCHABLE:
             assert not mine
         if anomaly.kind not in (SHADOWED, REDUNDANT, AFTER_CATCH_ALL):
