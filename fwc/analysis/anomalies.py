@@ -146,8 +146,8 @@ def always_ends(table: Table, name: str) -> bool:
 
 def _ends(table: Table, name: str) -> bool:
     chain = chains_by_name(table).get(name)
-    if chain is None or not chain.rules:
-        return False
+    if chain is None or not chain.rules or chain.rules[-1].match.conds:
+        return False  # the usual case, decided without looking at every rule
     kinds = [target_kind(rule, table) for rule in chain.rules]
     if any(kind in (RETURN, GOTO) for kind in kinds) or kinds[-1] in (CONTINUE, JUMP):
         return False
@@ -182,6 +182,11 @@ def no_gc_pauses():
 
 def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
     out: list[Anomaly] = []
+    if len(chain.rules) == 1:  # nothing to compare with: only FW209 can apply
+        rule = chain.rules[0]
+        if _may_contradict(rule.match) and not lowered(rule.match, family)[0]:
+            out.append(Anomaly(UNMATCHABLE, RuleRef(table, chain, 1, rule)))
+        return out
     index = _CoverIndex(family)
     full = sp.universe(family).full
     seen: dict[tuple, RuleRef] = {}
@@ -195,8 +200,8 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
             continue
         kind = target_kind(rule, table)
         terminal = kind not in (CONTINUE, JUMP) or (
-            kind == JUMP and i < last and not rule.match.is_opaque
-            and always_ends(table, rule.target.name))
+            kind == JUMP and i < last and always_ends(table, rule.target.name)
+            and not rule.match.is_opaque)
         earlier = unlowered.pop(rule.target, None)
         for j, other in earlier or ():
             other_space, other_opaque = lowered(other.match, family)

@@ -52,17 +52,22 @@ def chains_by_name(table: Table) -> dict[str, Chain]:
     return cached[1]
 
 
+_VERDICT_KINDS = {ACCEPT: ACCEPT, DROP: DROP, REJECT: REJECT, RETURN: RETURN}
+
+
 def target_kind(rule: Rule, table: Table) -> str:
     """How a rule's target moves the packet: one of the constants above."""
     target = rule.target
     if target is None:
         return CONTINUE
-    if target.name in (ACCEPT, DROP, REJECT, RETURN):
-        return target.name
-    if target.name in chains_by_name(table) and target.name not in TERMINAL_TARGETS:
-        return GOTO if target.goto else JUMP
-    if target.name in TERMINAL_TARGETS:
+    name = target.name
+    verdict = _VERDICT_KINDS.get(name)
+    if verdict is not None:
+        return verdict
+    if name in TERMINAL_TARGETS:
         return OTHER  # NAT, queue and the like: the packet leaves this table's walk
+    if name in chains_by_name(table):
+        return GOTO if target.goto else JUMP
     return CONTINUE
 
 
