@@ -187,7 +187,7 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
         if _may_contradict(rule.match) and not lowered(rule.match, family)[0]:
             out.append(Anomaly(UNMATCHABLE, RuleRef(table, chain, 1, rule)))
         return out
-    index = _CoverIndex(family)
+    index: _CoverIndex | None = None  # made on the first terminal rule
     full = sp.universe(family).full
     seen: dict[tuple, RuleRef] = {}
     unlowered: dict = {}  # target -> [(index, rule)] skipped so far, for FW203
@@ -210,7 +210,7 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
         # Lowering every rule is the dominant cost on 100k-rule dumps: skip it when no
         # finding can come of it (no earlier rule to compare with, no later rule to
         # cover, no earlier rule with this target, conditions that cannot contradict).
-        if not (earlier or rule.target in lowered_targets or index.count
+        if not (earlier or rule.target in lowered_targets or index is not None
                 or (terminal and i < last) or _may_contradict(rule.match)):
             unlowered.setdefault(rule.target, []).append((i, rule))
             continue
@@ -227,10 +227,12 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
         if not space:
             out.append(Anomaly(UNMATCHABLE, ref))
             continue
-        if index.count:
+        if index is not None:
             out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
         if terminal and not opaque:
             cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
+            if index is None:
+                index = _CoverIndex(family)
             index.add(_Entry(ref, cover, i, _is_traffic_class(cover, full),
                              _restricted_fields(cover, full)))
             if len(space) == 1 and space[0] == full:
