@@ -98,8 +98,9 @@ def filter_input(ruleset: Ruleset) -> tuple[Table, Chain] | None:
 
 
 def new_connections(family: int, ports: iv.Intervals, protos: iv.Intervals) -> list:
-    """NEW connections to ``ports`` arriving on any interface but ``lo``, from any source
-    but the loopback network (what a remote administrator or attacker can send)."""
+    """NEW connections to ``ports`` arriving on any interface but ``lo``, between
+    addresses outside the loopback network (what a remote administrator or attacker can
+    send)."""
     import ipaddress
 
     u = sp.universe(family)
@@ -107,8 +108,10 @@ def new_connections(family: int, ports: iv.Intervals, protos: iv.Intervals) -> l
     not_loopback = u.complement_field(sp.SRC, ((int(lo_net.network_address),
                                                 int(lo_net.broadcast_address)),))
     not_lo = u.complement_field(sp.IIF, iface_intervals("lo"))
+    # The kernel drops loopback destinations arriving elsewhere than lo before INPUT.
     cube = u.cube(proto=protos, dport=ports, state=sp.state_codes("NEW"), src=not_loopback,
-                  iif=iv.intersect(not_lo, ((1, sp.IFACE_TOP),)), oif=((0, 0),), frag=((0, 0),))
+                  dst=not_loopback, iif=iv.intersect(not_lo, ((1, sp.IFACE_TOP),)),
+                  oif=((0, 0),), frag=((0, 0),))
     return [cube]
 
 
