@@ -369,7 +369,7 @@ def _describe(ruleset: Ruleset, packet: Packet, kernel: dict, predicted: dict) -
 @pytest.fixture(scope="module")
 def lab():
     need_root()
-    need_tool("ip", "iptables-restore", "ip6tables-restore", "iptables-save")
+    need_tool("ip", "sysctl", "iptables-restore", "ip6tables-restore", "iptables-save", "ip6tables-save")
     lab = Lab()
     try:
         yield lab
