@@ -84,10 +84,16 @@ class _CoverIndex:
         self.shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
         self.buckets: dict[int, dict[int, list[_Entry]]] = {f: {} for f in self.FIELDS}
         self.wide: list[_Entry] = []
+        # Traffic classes (-i lo, --ctstate ESTABLISHED) overlap nearly every rule but
+        # matter only when a rule may be covered: kept apart from the candidates.
+        self.classes: list[_Entry] = []
         self.count = 0
 
     def add(self, entry: _Entry) -> None:
         self.count += 1
+        if entry.is_class:
+            self.classes.append(entry)
+            return
         for f in self.FIELDS:
             key = self._key(f, entry.space)
             if key is not None:
@@ -104,8 +110,10 @@ class _CoverIndex:
         return None
 
     def candidates(self, space: tuple) -> list[_Entry]:
-        """Earlier entries that may overlap ``space`` (a superset), in rule order."""
+        """Earlier entries, traffic classes aside, that may overlap ``space`` (a superset),
+        in rule order."""
         found = list(self.wide)
+        sources = 1 if found else 0
         for f in self.FIELDS:
             buckets = self.buckets[f]
             if not buckets:
@@ -116,11 +124,15 @@ class _CoverIndex:
                 first, last = lo >> shift, hi >> shift
                 if last - first < 64:
                     for key in range(first, last + 1):
-                        found.extend(buckets.get(key, ()))
+                        entries = buckets.get(key)
+                        if entries:
+                            found.extend(entries)
+                            sources += 1
                 else:
                     found.extend(e for key, entries in buckets.items() if first <= key <= last
                                  for e in entries)
-        if len(found) > 1:
+                    sources += 2
+        if sources > 1:  # each source list is in rule order already
             found.sort(key=_ORDER)
         return found
 
@@ -332,16 +344,17 @@ def _dup_key(rule: Rule, space: tuple, opaque: bool) -> tuple:
 def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
                           comparable: bool, full: sp.Cube) -> list[Anomaly]:
     candidates = index.candidates(space)
-    if not candidates:
+    if not candidates and not index.classes:
         return []
-    if _corners_covered(space, candidates):
-        candidates = [e for e in candidates if sp.overlaps(e.space, space)]
-        takers, remaining = _cover(space, candidates)
-    else:  # certainly not covered; FW207/FW208 ignore traffic classes
+    if _corners_covered(space, candidates, index.classes):
+        every = sorted(candidates + index.classes, key=_ORDER) if index.classes else candidates
+        takers, remaining = _cover(space, [e for e in every if sp.overlaps(e.space, space)])
+    else:  # certainly not covered
         if not comparable:
             return []
-        candidates = [e for e in candidates if not e.is_class and sp.overlaps(e.space, space)]
         takers, remaining = [], None
+    # FW207/FW208 compare with the overlapping candidates, traffic classes aside.
+    candidates = [e for e in candidates if sp.overlaps(e.space, space)]
     if remaining is not None and not remaining:
         same = all(t.ref.rule.target == ref.rule.target for t in takers)
         kind = REDUNDANT if same else SHADOWED
@@ -362,15 +375,12 @@ def _restricted_fields(space: tuple, full: sp.Cube) -> tuple:
     return tuple(f for f in range(sp.NFIELDS) if space[0][f] != full[f])
 
 
-def _corners_covered(space: tuple, candidates: list[_Entry]) -> bool:
+def _corners_covered(space: tuple, candidates: list[_Entry], classes: list[_Entry]) -> bool:
     """A cheap necessary test for coverage: the lowest corner of each cube is matched by
-    some candidate (most rules fail it, and then the subtraction is not needed)."""
+    some candidate or traffic class (most rules fail it; no subtraction is needed then)."""
     for cube in space:
         corner = [values[0][0] for values in cube]
-        for entry in candidates:
-            if _entry_holds(entry, corner):
-                break
-        else:
+        if not any(_entry_holds(e, corner) for group in (candidates, classes) for e in group):
             return False
     return True
 
