@@ -39,16 +39,28 @@ def _commands():
     return found
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser; given ``argv``, only the command it names gets its options (the
+    others' option set-up, such as compile's discovery of every emitter, is not needed
+    to parse one command line)."""
+    selected = _selected_command(argv)
     parser = _Parser(prog="fwc", description="Firewall rules compiler and linter.")
     parser.add_argument("--version", action="version", version=f"fwc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module in _commands():
         p = sub.add_parser(name, help=getattr(module, "HELP", None),
                            description=getattr(module, "HELP", None))
-        module.add_arguments(p, name) if _takes_name(module) else module.add_arguments(p)
+        if selected is None or selected == name:
+            module.add_arguments(p, name) if _takes_name(module) else module.add_arguments(p)
         p.set_defaults(_run=module.run, command=name)
     return parser
+
+
+def _selected_command(argv: list[str] | None) -> str | None:
+    """The command word of ``argv`` (its first word that is not an option), if any."""
+    if argv is None:
+        return None
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def _takes_name(module) -> bool:
@@ -58,7 +70,9 @@ def _takes_name(module) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)

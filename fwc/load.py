@@ -41,7 +41,9 @@ def detect_kind(path: str, text: str) -> str:
         return "policy"
     if text.lstrip("\ufeff").startswith("#cloud-config"):
         return "provisioning"
-    if _PROVISIONING.search(text) and not _RULES_START.search(text):
+    # The rules-start search first: it stops at a rules file's first line, where the
+    # provisioning search would read a whole large dump.
+    if not _RULES_START.search(text) and _PROVISIONING.search(text):
         return "provisioning"
     if str(path).endswith((".bu", ".yaml", ".yml")) and not _RULES_START.search(text):
         return "provisioning"

@@ -7,8 +7,6 @@ import functools
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark
-
 _CHECKOUT = Path(__file__).resolve().parents[2] / "grammar"
 
 
@@ -20,8 +18,11 @@ def grammar_text(name: str) -> str:
 
 
 @functools.cache
-def lark_parser(name: str, start: str = "start", **options) -> Lark:
-    """An LALR parser for grammar/``name`` with positions, built once per process."""
+def lark_parser(name: str, start: str = "start", **options):
+    """An LALR parser for grammar/``name`` with positions, built once per process
+    (lark is imported here: reading well-formed rules files never needs it)."""
+    from lark import Lark
+
     options.setdefault("parser", "lalr")
     options.setdefault("propagate_positions", True)
     options.setdefault("maybe_placeholders", False)

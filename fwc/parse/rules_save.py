@@ -30,8 +30,7 @@ from itertools import accumulate, count
 from operator import add, sub
 from dataclasses import dataclass, field
 from pathlib import PurePath
-
-from lark.exceptions import UnexpectedInput
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic, Related, Severity
 from ..document import Comment
@@ -45,6 +44,9 @@ from .ipt_extensions import (MATCHES, OTHER_MATCHES, OTHER_TARGETS, TARGET_PLACE
 from .ipt_lower import comment_of, lower_module, lower_target_args
 from ._fastnew import maker
 from .ipt_shapes import GiveUp, Template, shape_key
+
+if TYPE_CHECKING:
+    from lark.exceptions import UnexpectedInput
 
 __all__ = ["RulesRead", "read_rules", "parse_rule", "detect_family", "split_words"]
 
@@ -161,6 +163,8 @@ def split_words_regex(line: str, start: int = 0) -> list[Word] | None:
 def lark_words(line: str) -> tuple[tuple[str, str] | None, list[Word]]:
     """Split a command line with the grammar (the slow path). Raises LineError on a
     syntax error. Returns (counters or None, words)."""
+    from lark.exceptions import UnexpectedInput  # the slow path only
+
     parser = lark_parser("iptables_save.lark", start="rule_line")
     try:
         tree = parser.parse(line)
@@ -1122,6 +1126,8 @@ class _FileReader:
         else:
             words = _split_plain(line, 1, 1, [])
         if len(words) < 2 or line[1:2] in (" ", "\t"):
+            from lark.exceptions import UnexpectedInput  # malformed lines only
+
             parser = lark_parser("iptables_save.lark", start="chain_line")
             try:
                 parser.parse(line)
