@@ -31,16 +31,26 @@ class LintResult:
     diagnostics: list[Diagnostic]
 
 
-def lint_document(doc: Document, config: Config | None = None) -> list[Diagnostic]:
-    """Every enabled finding for ``doc``, suppressions and config applied, sorted."""
+def lint_document(doc: Document, config: Config | None = None, *,
+                  min_severity: Severity | None = None) -> list[Diagnostic]:
+    """Every enabled finding for ``doc``, suppressions and config applied, sorted.
+
+    With ``min_severity`` the caller shows only findings at or above it (``fwc compile``
+    hides info): checks whose findings would all be below it after the configuration's
+    severity overrides are not run, unless a suppression directive names them (so
+    whether that directive is used is still known). Findings below it may still be in
+    the result (the reader's, the suppression stage's).
+    """
     config = config or Config()
     registry = load_checks()
-    found, crashes = run_checks(doc, config, registry)
+    skipped = below_severity(doc, config, registry, min_severity)
+    found, crashes = run_checks(doc, config, registry, skip=skipped)
     crashed = {d.code for d in crashes}
 
     def could_report(code: str, path: str) -> bool:
-        # A directive for a check that crashed or is turned off cannot be judged unused.
-        return code not in crashed and config.is_enabled_for(code, path)
+        # A directive for a check that crashed, is turned off or was not run cannot be
+        # judged unused.
+        return code not in crashed and code not in skipped and config.is_enabled_for(code, path)
 
     kept, directive_findings = suppress.apply(doc, found, registry, enabled=could_report)
     result = config.apply(kept + directive_findings) + crashes
@@ -56,14 +66,35 @@ def lint_path(path: str | Path, *, config: Config | None = None, family: int | N
     return LintResult(doc, lint_document(doc, config))
 
 
-def run_checks(doc: Document, config: Config, registry: dict[str, type[Check]]
+def below_severity(doc: Document, config: Config, registry: dict[str, type[Check]],
+                   min_severity: Severity | None) -> frozenset[str]:
+    """The checks that cannot report at or above ``min_severity`` (every finding of a
+    check has its class's severity, or the configuration's override for its code), less
+    those a suppression directive in ``doc`` names."""
+    if min_severity is None:
+        return frozenset()
+    quiet = {code for code, cls in registry.items()
+             if config.severity.get(code, cls.severity) < min_severity}
+    if not quiet:
+        return frozenset()
+    return frozenset(quiet - named_in_directives(doc, registry))
+
+
+def named_in_directives(doc: Document, known) -> set[str]:
+    """Every code some suppression directive of ``doc`` names."""
+    return {code for directive in suppress.collect(doc, known).all() for code in directive.codes}
+
+
+def run_checks(doc: Document, config: Config, registry: dict[str, type[Check]], *,
+               skip: frozenset[str] = frozenset()
                ) -> tuple[list[Diagnostic], list[Diagnostic]]:
-    """The reader's findings plus every applicable enabled check's; crashes apart."""
+    """The reader's findings plus every applicable enabled check's (but those in
+    ``skip``); crashes apart."""
     ctx = Context(doc, config.settings)
     found = list(doc.diagnostics)
     crashes: list[Diagnostic] = []
     for code, cls in registry.items():
-        if (cls.emitted_by_reader or code in SUPPRESSION_CODES
+        if (cls.emitted_by_reader or code in SUPPRESSION_CODES or code in skip
                 or doc.kind not in cls.applies_to or not config.is_enabled(code)):
             continue
         try:

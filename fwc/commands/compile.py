@@ -33,6 +33,8 @@ EXIT_OK, EXIT_ERRORS = 0, 1
 # Checks that compare the two families. They say nothing useful about a one-family
 # output (--emit iptables): the other family is written by another command.
 CROSS_FAMILY_CODES = frozenset({"FW107", "FW108"})
+# The least severe finding a compile prints (info findings are for `fwc lint`).
+SHOWN = Severity.WARNING
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     text = None if _has_errors(problems) else render_output(producer, build, problems)
     if text is not None and getattr(args, "merge", None):
         text = merge_into(args.merge, text, args.emit, args.target)
-    print_diagnostics([d for d in problems if d.severity >= Severity.WARNING], _sources(result))
+    print_diagnostics([d for d in problems if d.severity >= SHOWN], _sources(result))
     if text is None:
         return EXIT_ERRORS
     return deliver(text, args)
@@ -128,7 +130,9 @@ def lint_gate(path: str, result, families: tuple[int, ...]) -> list[Diagnostic] 
     from ..lint import lint_document
 
     document = policy_document(path, result, families)
-    return list(lint_document(document, ConfigResolver().for_path(path)))
+    # Only warnings and errors are shown: checks that can only report info are not run.
+    return list(lint_document(document, ConfigResolver().for_path(path),
+                              min_severity=SHOWN))
 
 
 def policy_document(path: str, result, families: tuple[int, ...]) -> Document:
