@@ -992,6 +992,11 @@ class _FileReader:
         self.line = ""
         self.templates: dict[tuple, Template | None] = {}
         self.recent: list[Template] = []
+        # Dumps repeat a sequence of shapes (kube-proxy: a SEP chain's MARK-MASQ rule,
+        # then its DNAT rule): the shape that followed the last line's shape last time
+        # is tried first.
+        self.last_template: Template | None = None
+        self.successor: dict[Template | None, Template] = {}
         self.use_templates = True
 
     # ----------------------------------------------------------------- positions
@@ -1220,6 +1225,7 @@ class _FileReader:
             if template is not None:
                 if self._from_template(template, words, table, counters):
                     self._remember(template)
+                    self.last_template = template
                     return
                 key = None
         reader = _RuleReader(words, self.family, line, self.span_maker())
@@ -1243,18 +1249,31 @@ class _FileReader:
             del self.recent[4:]
 
     def _from_recent(self, line: str, table) -> bool:
-        """A line of a recently seen shape: one regular expression match, no splitting."""
+        """A line of a recently seen shape: one regular expression match, no splitting.
+        (A line matches one shape's expression at most, so the order tried is only a
+        matter of speed.)"""
+        guess = self.successor.get(self.last_template)
+        if guess is not None:
+            m = guess.regex.fullmatch(line)
+            if m is not None:
+                return self._apply_match(guess, m, table)
         for template in self.recent:
-            m = template.regex.fullmatch(line)
-            if m is None:
+            if template is guess:
                 continue
-            try:
-                parts = template.apply_match(m, self.path, self.line_no)
-            except (GiveUp, V.BadValue):
-                return False
-            self._add_templated(table, parts, m.span(2), None)
-            return True
+            m = template.regex.fullmatch(line)
+            if m is not None:
+                self.successor[self.last_template] = template
+                return self._apply_match(template, m, table)
         return False
+
+    def _apply_match(self, template, m, table) -> bool:
+        try:
+            parts = template.apply_match(m, self.path, self.line_no)
+        except (GiveUp, V.BadValue):
+            return False
+        self._add_templated(table, parts, m.span(2), None)
+        self.last_template = template
+        return True
 
     def _from_template(self, template, words, table, counters) -> bool:
         try:
