@@ -53,12 +53,26 @@ class MissingComment(Check):
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
         # A policy line compiled into several rules (both families, a LOG before the
         # verdict) is one statement: it needs one comment, on any of them.
-        commented: dict[Span, bool] = {}
-        for ruleset in ctx.rulesets:
-            for _table, _chain, rule in ruleset.rules():
-                if rule.span is not None:
-                    commented[rule.span] = commented.get(rule.span, False) or bool(rule.comment)
-        for span, has_comment in commented.items():
-            if not has_comment:
-                yield self.diag(span, "this rule has no comment saying why it exists",
-                                help='add `-m comment --comment "why"` (policy: `comment "why"`)')
+        # Spans are hashed only for rules without a comment, and for commented rules on
+        # one of their lines (a span hash is costly on a 100k-rule dump).
+        uncommented: dict[Span, None] = {}
+        for rule in _rules(ctx):
+            if not rule.comment and rule.span is not None:
+                uncommented[rule.span] = None
+        if not uncommented:
+            return
+        lines = {span.line for span in uncommented}
+        for rule in _rules(ctx):
+            span = rule.span
+            if rule.comment and span is not None and span.line in lines:
+                uncommented.pop(span, None)
+        for span in uncommented:
+            yield self.diag(span, "this rule has no comment saying why it exists",
+                            help='add `-m comment --comment "why"` (policy: `comment "why"`)')
+
+
+def _rules(ctx: Context):
+    for ruleset in ctx.rulesets:
+        for table in ruleset.tables:
+            for chain in table.chains:
+                yield from chain.rules

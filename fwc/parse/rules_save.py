@@ -1250,8 +1250,8 @@ class _FileReader:
 
     def _from_recent(self, line: str, table) -> bool:
         """A line of a recently seen shape: one regular expression match, no splitting.
-        (A line matches one shape's expression at most, so the order tried is only a
-        matter of speed.)"""
+        (A template whose expression takes a line of another shape gives the line up to
+        the full interpreter, so the order tried is only a matter of speed.)"""
         guess = self.successor.get(self.last_template)
         if guess is not None:
             m = guess.regex.fullmatch(line)
