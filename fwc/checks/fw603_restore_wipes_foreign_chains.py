@@ -30,20 +30,33 @@ def _restores_without_flush(text: str) -> bool:
     return any(_NOFLUSH.search(line) for line in text.splitlines() if "-restore" in line)
 
 
-_ANY_FOREIGN = re.compile("|".join(f"(?:{pattern.pattern})" for _software, pattern in FOREIGN_CHAINS))
+def _any_of(patterns) -> re.Pattern:
+    return re.compile("|".join(f"(?:{pattern.pattern})" for _software, pattern in patterns))
 
 
 def foreign_chain_names(names_by_table: dict[str, dict[str, None]], limit: int = 4) -> dict[str, list[str]]:
     """Software name -> the first few foreign chains the ruleset declares or jumps to."""
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[str]] = {software: [] for software, _pattern in FOREIGN_CHAINS}
+    # Software whose list is full is no longer looked for: a Kubernetes node's tens of
+    # thousands of KUBE-* chains then cost one failing match each.
+    looking = list(FOREIGN_CHAINS)
+    any_foreign = _any_of(looking)
     for names in names_by_table.values():
         for name in names:
-            if not _ANY_FOREIGN.match(name):
+            if not any_foreign.match(name):
                 continue
-            for software, pattern in FOREIGN_CHAINS:
-                listed = found.setdefault(software, [])
-                if len(listed) < limit and name not in listed and pattern.match(name):
+            for software, pattern in looking:
+                listed = found[software]
+                if name not in listed and pattern.match(name):
                     listed.append(name)
+            if any(len(found[software]) >= limit for software, _pattern in looking):
+                looking = [(s, p) for s, p in looking if len(found[s]) < limit]
+                if not looking:
+                    break
+                any_foreign = _any_of(looking)
+        else:
+            continue
+        break
     return {software: listed for software, listed in found.items() if listed}
 
 
