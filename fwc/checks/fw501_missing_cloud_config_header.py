@@ -7,7 +7,6 @@ from typing import Iterator
 
 from ..diagnostics import Diagnostic, Edit, Fix, Severity
 from ..source import Span
-from ..wrappers.provisioning import CLOUD_CONFIG_HEADER, view_of
 from .base import Check, Context
 
 _NEAR_MISS = re.compile(r"\ufeff?\s*#\s*cloud-?config\s*", re.IGNORECASE)
@@ -55,6 +54,9 @@ class MissingCloudConfigHeader(Check):
     applies_to = frozenset({"cloud-config"})
 
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
+        # Imported here: rules files never need yaml.
+        from ..wrappers.provisioning import CLOUD_CONFIG_HEADER, view_of
+
         view = view_of(ctx.document)
         if view is None or view.kind != "cloud-config":
             return
@@ -79,6 +81,8 @@ class MissingCloudConfigHeader(Check):
 
 
 def _describe(first: str) -> str:
+    from ..wrappers.provisioning import CLOUD_CONFIG_HEADER
+
     if first.startswith("\ufeff"):
         return "remove the byte-order mark before the header"
     if first != first.rstrip():

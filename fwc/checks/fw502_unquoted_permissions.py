@@ -6,7 +6,6 @@ import re
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Edit, Fix, Severity
-from ..wrappers.provisioning import view_of
 from .base import Check, Context
 
 _OCTAL = re.compile(r"[0-7]{3,4}")
@@ -57,6 +56,9 @@ class UnquotedPermissions(Check):
     applies_to = frozenset({"cloud-config"})
 
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
+        # Imported here: rules files never need yaml.
+        from ..wrappers.provisioning import view_of
+
         view = view_of(ctx.document)
         if view is None or view.kind != "cloud-config":
             return

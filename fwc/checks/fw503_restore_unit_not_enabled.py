@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..diagnostics import Diagnostic, Related, Severity
-from ..wrappers.provisioning import ProvisioningView, WrittenFile, loaders_for_path, view_of
 from .base import Check, Context
+
+if TYPE_CHECKING:
+    from ..wrappers.provisioning import ProvisioningView, WrittenFile
 
 
 class RestoreUnitNotEnabled(Check):
@@ -73,6 +75,9 @@ class RestoreUnitNotEnabled(Check):
     applies_to = frozenset({"cloud-config", "butane"})
 
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
+        # Imported here: rules files never need yaml.
+        from ..wrappers.provisioning import view_of
+
         view = view_of(ctx.document)
         if view is None:
             return
@@ -100,6 +105,8 @@ class RestoreUnitNotEnabled(Check):
 
 
 def _advice(view: ProvisioningView, target: str) -> str:
+    from ..wrappers.provisioning import loaders_for_path
+
     units = loaders_for_path(target)
     if not units:
         return "add a unit whose ExecStart runs iptables-restore on this file, and enable it"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Related, Severity
-from ..wrappers.provisioning import view_of
 from .base import Check, Context
 
 
@@ -76,6 +75,9 @@ class RulesPathMismatch(Check):
     applies_to = frozenset({"cloud-config", "butane"})
 
     def run(self, ctx: Context) -> Iterator[Diagnostic]:
+        # Imported here: rules files never need yaml.
+        from ..wrappers.provisioning import view_of
+
         view = view_of(ctx.document)
         if view is None:
             return
