@@ -90,7 +90,8 @@ def run_checks(doc: Document, config: Config, registry: dict[str, type[Check]], 
                ) -> tuple[list[Diagnostic], list[Diagnostic]]:
     """The reader's findings plus every applicable enabled check's (but those in
     ``skip``); crashes apart."""
-    ctx = Context(doc, config.settings)
+    ctx = Context(doc, config.settings,
+                  skipped=frozenset(skip | {c for c in registry if not config.is_enabled(c)}))
     found = list(doc.diagnostics)
     crashes: list[Diagnostic] = []
     for code, cls in registry.items():

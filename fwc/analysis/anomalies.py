@@ -170,12 +170,15 @@ def _ORDER(entry: _Entry) -> int:
     return entry.order
 
 
-def analyse_ruleset(ruleset: Ruleset) -> list[Anomaly]:
+def analyse_ruleset(ruleset: Ruleset, *, order_dependencies: bool = True) -> list[Anomaly]:
+    """Every anomaly of ``ruleset``; without ``order_dependencies`` no CORRELATED or
+    GENERALIZATION ones (the others are the same either way)."""
     out: list[Anomaly] = []
     with no_gc_pauses():
         for table in ruleset.tables:
             for chain in table.chains:
-                out.extend(analyse_chain(table, chain, ruleset.family))
+                out.extend(analyse_chain(table, chain, ruleset.family,
+                                         order_dependencies=order_dependencies))
     return out
 
 
@@ -192,7 +195,8 @@ def no_gc_pauses():
             gc.enable()
 
 
-def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
+def analyse_chain(table: Table, chain: Chain, family: int, *,
+                  order_dependencies: bool = True) -> list[Anomaly]:
     out: list[Anomaly] = []
     if len(chain.rules) == 1:  # nothing to compare with: only FW209 can apply
         rule = chain.rules[0]
@@ -240,7 +244,9 @@ def analyse_chain(table: Table, chain: Chain, family: int) -> list[Anomaly]:
             out.append(Anomaly(UNMATCHABLE, ref))
             continue
         if index is not None:
-            out.extend(_compare_with_earlier(ref, space, index, terminal and not opaque, full))
+            # Only terminal, modelled rules have order dependencies with earlier ones.
+            comparable = order_dependencies and terminal and not opaque
+            out.extend(_compare_with_earlier(ref, space, index, comparable, full))
         if terminal and not opaque:
             cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
             if index is None:
@@ -353,8 +359,6 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
         if not comparable:
             return []
         takers, remaining = [], None
-    # FW207/FW208 compare with the overlapping candidates, traffic classes aside.
-    candidates = [e for e in candidates if sp.overlaps(e.space, space)]
     if remaining is not None and not remaining:
         same = all(t.ref.rule.target == ref.rule.target for t in takers)
         kind = REDUNDANT if same else SHADOWED
@@ -366,6 +370,8 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
         return []
     if len(space) == 1 and space[0] == full:
         return []  # the chain's final catch-all: the generalisation every chain intends
+    # FW207/FW208 compare with the overlapping candidates, traffic classes aside.
+    candidates = [e for e in candidates if sp.overlaps(e.space, space)]
     return _order_dependencies(ref, space, candidates[:MAX_PAIRS_PER_RULE], full)
 
 

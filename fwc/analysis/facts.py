@@ -34,10 +34,17 @@ _INBOUND = ("INPUT", "PREROUTING")
 _OUTBOUND = ("OUTPUT", "POSTROUTING")
 
 
+# The checks that report the order dependencies (correlated rules, generalizations).
+ORDER_DEPENDENCY_CODES = frozenset({"FW207", "FW208"})
+
+
 def anomalies(ctx: Context) -> dict[int, list[Anomaly]]:
-    """Rule-order anomalies per ruleset (keyed by ``id(ruleset)``)."""
+    """Rule-order anomalies per ruleset (keyed by ``id(ruleset)``); the order
+    dependencies only when a check that reports them runs."""
+    wanted = not ORDER_DEPENDENCY_CODES <= getattr(ctx, "skipped", frozenset())
     return ctx.fact("analysis.anomalies",
-                    lambda: {id(r): analyse_ruleset(r) for r in ctx.rulesets})
+                    lambda: {id(r): analyse_ruleset(r, order_dependencies=wanted)
+                             for r in ctx.rulesets})
 
 
 def sensitive_ports(ctx: Context) -> dict[int, str]:

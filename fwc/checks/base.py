@@ -51,6 +51,9 @@ class Context:
     document: Document
     settings: Settings = field(default_factory=Settings)
     _facts: dict[str, Any] = field(default_factory=dict)
+    # Codes the lint run leaves out (turned off, or below what the caller shows): a
+    # shared fact may skip the work only they would use.
+    skipped: frozenset[str] = frozenset()
 
     @property
     def rulesets(self) -> tuple[Ruleset, ...]:
