@@ -8,7 +8,8 @@ its spans point at the YAML file, not at the extracted text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -52,10 +53,11 @@ class SourceFile:
 
     path: str
     text: str
-    lines: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "lines", tuple(self.text.splitlines()))
+    @functools.cached_property
+    def lines(self) -> tuple[str, ...]:
+        # Split on first use: linting a 100k-line dump quotes a handful of lines at most.
+        return tuple(self.text.splitlines())
 
     @classmethod
     def read(cls, path: str | Path) -> "SourceFile":
