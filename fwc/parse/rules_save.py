@@ -27,7 +27,7 @@ import difflib
 import gc
 import re
 from itertools import accumulate, count
-from operator import add, sub
+from operator import add, itemgetter, sub
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -1467,30 +1467,28 @@ class _FileReader:
         for root in list(jumps):
             if root in state:
                 continue
-            # Iterative depth-first search: (chain, index of its next jump).
-            stack = [(root, 0)]
+            # Iterative depth-first search: (chain, iterator over its remaining jumps).
+            stack = [(root, iter(jumps[root]))]
             path = [root]
             state[root] = 1
             while stack:
-                name, index = stack[-1]
-                edges = jumps.get(name, ())
-                if index >= len(edges):
+                name, edges = stack[-1]
+                for nxt, line, span in edges:
+                    mark = state.get(nxt)
+                    if mark == 1:
+                        cycle = path[path.index(nxt):] + [nxt]
+                        self.report("FW005", line, *(span or (0, 1)),
+                                    f"chain loop: {' -> '.join(cycle)}; iptables-restore refuses "
+                                    "rules that jump in a circle")
+                    elif mark is None:
+                        state[nxt] = 1
+                        stack.append((nxt, iter(jumps.get(nxt, ()))))
+                        path.append(nxt)
+                        break
+                else:
                     stack.pop()
                     path.pop()
                     state[name] = 2
-                    continue
-                stack[-1] = (name, index + 1)
-                nxt, line, span = edges[index]
-                mark = state.get(nxt)
-                if mark == 1:
-                    cycle = path[path.index(nxt):] + [nxt]
-                    self.report("FW005", line, *(span or (0, 1)),
-                                f"chain loop: {' -> '.join(cycle)}; iptables-restore refuses "
-                                "rules that jump in a circle")
-                elif mark is None:
-                    state[nxt] = 1
-                    stack.append((nxt, 0))
-                    path.append(nxt)
 
     def _check_places(self, table: _TableBuild, placed: list, jumps: dict) -> None:
         sources: _Reach | None = None
@@ -1534,10 +1532,13 @@ class _FileReader:
                 policy = chain.policy
                 if policy is None and table.builtin(chain.name):
                     policy = "ACCEPT"
-                chains.append(Chain(chain.name, policy, tuple(r for r, *_ in chain.rules),
+                chains.append(Chain(chain.name, policy, tuple(map(_first, chain.rules)),
                                     chain.span, chain.counters))
             tables.append(Table(table.name, tuple(chains), table.span, table.committed))
         return Ruleset(self.family, tuple(tables), self.path)
+
+
+_first = itemgetter(0)  # the rule of a chain build's (rule, line, target span)
 
 
 def _builtin_anywhere(name: str) -> bool:
