@@ -32,6 +32,7 @@ TCP, UDP, ICMP4, ICMP6 = 6, 17, 1, 58
 FIRST_FRAGMENT = ((0, 0),)
 # Ports exist only for these protocols: a port condition pins the protocol to them.
 PORT_PROTOCOL_SET = iv.from_values(PORT_PROTOCOLS)
+_PORT_PROTOCOL_NUMBERS = frozenset(PORT_PROTOCOLS)
 
 
 def protocol_number(name: str) -> int | None:
@@ -167,6 +168,20 @@ def match_space(match: Match, family: int) -> Space:
             number = PROTOCOLS.get(cond.name, -1)
             if number is not None and number > 0:
                 cube[PROTO] = ((number, number),)
+                continue
+        elif kind is Ports and not cond.negated and cond.field != "ports":
+            # One port range after `-p tcp` (or another port protocol) on free fields:
+            # the protocol already is inside the port protocols, only the port and the
+            # fragment (first) narrow. What _lower_ports gives, without intersections.
+            ranges = cond.ranges
+            field = DPORT if cond.field == "dport" else SPORT
+            proto = cube[PROTO]
+            if (len(ranges) == 1 and 0 <= ranges[0][0] <= ranges[0][1] <= 65535
+                    and cube[field] is full[field] and cube[FRAG] is full[FRAG]
+                    and len(proto) == 1 and proto[0][0] == proto[0][1]
+                    and proto[0][0] in _PORT_PROTOCOL_NUMBERS):
+                cube[field] = ranges
+                cube[FRAG] = FIRST_FRAGMENT
                 continue
         lower = _LOWER.get(kind)
         if lower is None:
