@@ -1252,21 +1252,18 @@ class _FileReader:
         """A line of a recently seen shape: one regular expression match, no splitting.
         (A template whose expression takes a line of another shape gives the line up to
         the full interpreter, so the order tried is only a matter of speed.)"""
-        guess = self.successor.get(self.last_template)
-        if guess is not None:
-            m = guess.regex.fullmatch(line)
-            if m is not None:
-                return self._apply_match(guess, m, table)
-        for template in self.recent:
-            if template is guess:
-                continue
-            m = template.regex.fullmatch(line)
-            if m is not None:
-                self.successor[self.last_template] = template
-                return self._apply_match(template, m, table)
-        return False
-
-    def _apply_match(self, template, m, table) -> bool:
+        template = self.successor.get(self.last_template)
+        m = template.regex.fullmatch(line) if template is not None else None
+        if m is None:
+            guess = template
+            for template in self.recent:
+                if template is not guess:
+                    m = template.regex.fullmatch(line)
+                    if m is not None:
+                        self.successor[self.last_template] = template
+                        break
+            else:
+                return False
         try:
             parts = template.apply_match(m, self.path, self.line_no)
         except (GiveUp, V.BadValue):
