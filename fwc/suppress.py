@@ -262,7 +262,10 @@ def _rule_comments(doc: Document):
             for chain in table.chains:
                 for rule in chain.rules:
                     c = rule.comment
-                    if c and rule.span is not None and is_directive(c):
+                    # A directive starts with `fwc` (any case) after optional white space:
+                    # test the first character before the regular expression.
+                    if c and (c[0] in "fF" or c[0].isspace()) and rule.span is not None \
+                            and is_directive(c):
                         yield rule.span, c
 
 
