@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..checks.base import Context
 from ..diagnostics import Related
-from ..model import Chain, Ports, Rule, Ruleset, Table
+from ..model import Addr, Chain, Ports, Rule, Ruleset, Table
 from ..source import Span
 from . import intervals as iv
 from . import space as sp
@@ -171,8 +171,16 @@ def exposure_walks(ctx: Context) -> list[InputWalk]:
 def opens_ports_to_all(rule: Rule, family: int, ports: iv.Intervals) -> bool:
     """An ACCEPT rule without an unmodelled match or a source restriction, naming some of
     ``ports`` (the rules FW301/FW304 report)."""
-    if rule.target is None or rule.target.name != "ACCEPT" or \
-            not any(isinstance(c, Ports) for c in rule.match.conds):
+    if rule.target is None or rule.target.name != "ACCEPT":
+        return False
+    has_ports = False
+    for c in rule.match.conds:
+        if isinstance(c, Ports):
+            has_ports = True
+        elif type(c) is Addr and c.field == "src" and not c.negated and \
+                not isinstance(c.value, tuple) and c.value.prefixlen:
+            return False  # a source network narrows every cube: no need to lower
+    if not has_ports:
         return False
     space, opaque = lowered(rule.match, family)
     if opaque or not space:
