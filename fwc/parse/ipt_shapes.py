@@ -303,7 +303,8 @@ class Template:
                      "args": f"TARGET(TC.name, tuple(texts[{entry.first}:{entry.b + 1}]), TC.goto, s)"
                      }.get(entry.mode)
             code += self._choose("target", entry, "TARGET(TC.name, TC.args, TC.goto, s)", other)
-        code.append(f"    return texts[{self.chain_index}], [{', '.join(names)}], target, "
+        conds = "".join(f"{name}, " for name in names)  # a tuple: the Match keeps it as is
+        code.append(f"    return texts[{self.chain_index}], ({conds}), target, "
                     f"{comment}, target_span")
         exec("\n".join(code), ns)  # noqa: S102 - generated from this template's own fields
         return ns["apply"]

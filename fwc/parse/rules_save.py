@@ -1288,7 +1288,7 @@ class _FileReader:
             build = self._chain_for(table, command)
         line = self.line
         number = self.line_no
-        rule = _NEW_RULE(chain, _NEW_MATCH(tuple(conds)), target, comment,
+        rule = _NEW_RULE(chain, _NEW_MATCH(conds), target, comment,
                          _NEW_SPAN(self.path, number, 1, number, len(line) + 1), counters, line)
         build.rules.append((rule, number, target_span))
 
