@@ -251,8 +251,8 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
             cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
             if index is None:
                 index = _CoverIndex(family)
-            index.add(_Entry(ref, cover, i, _is_traffic_class(cover, full),
-                             _restricted_fields(cover, full)))
+            fields = _restricted_fields(cover, full)
+            index.add(_Entry(ref, cover, i, _is_traffic_class(cover, fields), fields))
             if len(space) == 1 and space[0] == full:
                 catch_all = ref
     return out
@@ -463,9 +463,8 @@ def _order_dependencies(ref: RuleRef, space: tuple, candidates: list[_Entry],
 _CLASS_FIELDS = frozenset({sp.IIF, sp.OIF, sp.STATE})
 
 
-def _is_traffic_class(space: tuple, full: sp.Cube) -> bool:
+def _is_traffic_class(space: tuple, restricted: tuple) -> bool:
     """A rule that only names an interface or a conntrack state (``-i lo``, ``--ctstate
-    ESTABLISHED``): it admits a class of traffic, it is not a policy to order against."""
-    if len(space) != 1:
-        return False
-    return all(f in _CLASS_FIELDS or space[0][f] == full[f] for f in range(sp.NFIELDS))
+    ESTABLISHED``): it admits a class of traffic, it is not a policy to order against.
+    ``restricted``: the fields its one cube narrows (see _restricted_fields)."""
+    return len(space) == 1 and _CLASS_FIELDS.issuperset(restricted)
