@@ -140,13 +140,22 @@ class Template:
         self.target_name_index = None
         if parsed.target is not None:
             self._target_entry(parsed.target, target_span, starts, ends)
-        self.regex, self.chain_word = self._regex(words, key, line)
         # The words that may differ between rules of this shape (values; ascending).
         self.variable = tuple(j for j, k in enumerate(key) if k is None or k == "<chain>")
+        # The generated function and the expression are built by prepare(), on the
+        # shape's second rule: a dump has many shapes that occur once.
+        self._run = None
+        self.regex = self.chain_word = None
+        self._shape = (words, key, line)
+
+    def prepare(self) -> None:
+        if self._run is not None:
+            return
         try:
             self._run = self._compile()
         except SyntaxError:
             raise _GIVE_UP from None
+        self.regex, self.chain_word = self._regex(*self._shape)
 
     def _regex(self, words: list, key: tuple, line: str):
         """One regular expression matching the lines of this shape written the way
@@ -227,6 +236,8 @@ class Template:
 
     def apply(self, words: list, path: str, line: int) -> tuple:
         """(chain, conds, target, comment, target span) for a line of this shape."""
+        if self._run is None:
+            self.prepare()
         starts = [w[1] for w in words]
         ends = [w[2] for w in words]
         return self._run([w[0] for w in words], starts.__getitem__, ends.__getitem__, 0,
