@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Literal
 
-from ..model import Addr, Chain, Cond, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset, State, Table, TcpFlags
+from ..model import Addr, Chain, Cond, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset, State, Table
 from ..source import Span
 
 # How a rule's match relates to a probe.
@@ -93,22 +93,21 @@ class Probe:
 # --------------------------------------------------------------------------- matching
 
 
-def _tri(value: bool | None, negated: bool) -> bool | None:
-    if value is None:
-        return None
-    return value != negated
-
-
 def _addr(cond: Addr, probe: Probe) -> bool | None:
     address = probe.src if cond.field == "src" else probe.dst
-    if isinstance(cond.value, str):  # a host name: fwc cannot know its addresses
+    value = cond.value
+    if isinstance(value, str):  # a host name: fwc cannot know its addresses
         return None
-    if cond.is_any:
+    if isinstance(value, tuple):  # an iprange
+        if address is None or address.version != value[0].version:
+            return None
+        return int(value[0]) <= int(address) <= int(value[1])
+    if value.prefixlen == 0:
         return True
-    if address is None or address.version != cond.version:
+    if address is None or address.version != value.version:
         return None
-    lo, hi = cond.bounds()
-    return lo <= int(address) <= hi
+    # Mask test, not bounds: Addr.bounds() builds the broadcast address on every call.
+    return int(address) & int(value.netmask) == int(value.network_address)
 
 
 def _iface(cond: Iface, probe: Probe) -> bool | None:
@@ -189,29 +188,22 @@ def _opaque(cond: Opaque, probe: Probe) -> bool | None:
     return None
 
 
+_MATCHERS = {Proto: _proto, Addr: _addr, Iface: _iface, Ports: _ports, State: _state, Icmp: _icmp,
+             Opaque: _opaque}
+
+
 def cond_matches(cond: Cond, probe: Probe) -> bool | None:
     """True: every packet of the probe matches; False: none does; None: it depends."""
-    if isinstance(cond, Proto):
-        value = _proto(cond, probe)
-    elif isinstance(cond, Addr):
-        value = _addr(cond, probe)
-    elif isinstance(cond, Iface):
-        value = _iface(cond, probe)
-    elif isinstance(cond, Ports):
-        value = _ports(cond, probe)
-    elif isinstance(cond, State):
-        value = _state(cond, probe)
-    elif isinstance(cond, Icmp):
-        value = _icmp(cond, probe)
+    matcher = _MATCHERS.get(type(cond))  # a dict lookup: this runs for every rule and probe
+    if matcher is not None:
+        value = matcher(cond, probe)
     elif isinstance(cond, Fragment):
         value = False  # probes are whole packets or first fragments
-    elif isinstance(cond, Opaque):
-        value = _opaque(cond, probe)
-    elif isinstance(cond, TcpFlags):
+    else:  # TcpFlags and anything unmodelled
         value = None
-    else:
-        value = None
-    return _tri(value, cond.negated)
+    if value is None:
+        return None
+    return value != cond.negated
 
 
 def match_probe(conds: Iterable[Cond], probe: Probe) -> str:
