@@ -236,10 +236,10 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
         # it is spelled (hashing the space is much cheaper than hashing the model).
         key = _dup_key(rule, space, opaque)
         lowered_targets.add(rule.target)
-        if key in seen:
-            out.append(Anomaly(DUPLICATE, ref, [seen[key]]))
+        first = seen.setdefault(key, ref)  # one hash of the key, not two
+        if first is not ref:
+            out.append(Anomaly(DUPLICATE, ref, [first]))
             continue
-        seen[key] = ref
         if not space:
             out.append(Anomaly(UNMATCHABLE, ref))
             continue
@@ -386,9 +386,16 @@ def _corners_covered(space: tuple, candidates: list[_Entry], classes: list[_Entr
     some candidate or traffic class (most rules fail it; no subtraction is needed then)."""
     for cube in space:
         corner = [values[0][0] for values in cube]
-        if not any(_entry_holds(e, corner) for group in (candidates, classes) for e in group):
+        if not (_any_holds(candidates, corner) or _any_holds(classes, corner)):
             return False
     return True
+
+
+def _any_holds(entries: list[_Entry], point: list) -> bool:
+    for entry in entries:  # a plain loop: this runs for several entries of every rule
+        if _entry_holds(entry, point):
+            return True
+    return False
 
 
 def _entry_holds(entry: _Entry, point: list) -> bool:

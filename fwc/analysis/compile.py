@@ -286,8 +286,14 @@ def _apply(cubes: list[list[iv.Intervals]], parts) -> list[list[iv.Intervals]]:
 def is_opaque(match: Match) -> bool:
     """A condition the analysis cannot decide: an unmodelled match, a rate limit, or a
     protocol fwc has no number for."""
-    return any((isinstance(c, (Opaque, Rate)) and not _is_bare_port_module(c))
-               or (type(c) is Proto and not known_protocol(c)) for c in match.conds)
+    for c in match.conds:  # a plain loop, not any(<generator>): this runs for every rule
+        kind = type(c)
+        if kind is Proto:
+            if not known_protocol(c):
+                return True
+        elif isinstance(c, (Opaque, Rate)) and not _is_bare_port_module(c):
+            return True
+    return False
 
 
 PORT_MODULES = frozenset({"tcp", "udp", "dccp", "sctp", "udplite"})

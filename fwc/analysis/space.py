@@ -130,7 +130,12 @@ def cube_intersect(a: Cube, b: Cube) -> Cube | None:
 
 def cube_overlaps(a: Cube, b: Cube) -> bool:
     for x, y in zip(a, b):
-        if x is not y and not iv.overlaps(x, y):
+        if x is y:
+            continue
+        if len(x) == 1 and len(y) == 1:  # nearly always: one interval each, tested inline
+            if x[0][0] > y[0][1] or y[0][0] > x[0][1]:
+                return False
+        elif not iv.overlaps(x, y):
             return False
     return True
 
@@ -189,6 +194,8 @@ def intersect(s: Sequence[Cube], t: Sequence[Cube]) -> Space:
 
 
 def overlaps(s: Sequence[Cube], t: Sequence[Cube]) -> bool:
+    if len(s) == 1 and len(t) == 1:  # the usual pair of single cubes: no generator
+        return cube_overlaps(s[0], t[0])
     return any(cube_overlaps(a, b) for a in s for b in t)
 
 
