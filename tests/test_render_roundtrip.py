@@ -32,11 +32,7 @@ def test_reading_rendered_text_gives_the_model_back(ruleset):
 def _line_cases():
     for family, cases in ((4, CANONICAL), (6, CANONICAL_V6)):
         for _, line in cases:
-            marks = ()
-            if line.count("--comment") > 1:
-                marks = pytest.mark.xfail(strict=True, reason="the reader keeps one comment "
-                                          "per rule and leaks a placeholder for a second")
-            yield pytest.param(family, line, id=line, marks=marks)
+            yield pytest.param(family, line, id=line)
 
 
 @pytest.mark.parametrize("family, line", list(_line_cases()))

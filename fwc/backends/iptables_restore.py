@@ -259,10 +259,17 @@ def rule_line(rule: Rule) -> str:
         if len(base) > 1:
             base.sort(key=_base_rank)
         parts.extend(map(_render_base, base))
-    if rest:
-        _append_module_parts(parts, rest, _protocol_name(rule))
-    if rule.comment is not None:
-        parts.append("-m comment --comment " + save_string(rule.comment))
+    comment = None if rule.comment is None else "-m comment --comment " + save_string(rule.comment)
+    # The reader keeps a rule's first comment as Rule.comment and any later one as an
+    # opaque condition, so the first comment goes back in front of the others.
+    later = next((i for i, c in enumerate(rest) if isinstance(c, Opaque) and c.module == "comment"),
+                 len(rest))
+    if later:
+        _append_module_parts(parts, rest[:later], _protocol_name(rule))
+    if comment is not None:
+        parts.append(comment)
+    if later < len(rest):
+        _append_module_parts(parts, rest[later:], _protocol_name(rule))
     target = rule.target
     if target is not None:
         parts.append(("-g " if target.goto else "-j ") + target.name)
