@@ -71,3 +71,23 @@ def precompile() -> None:
     happens in a checkout when PYTHONDONTWRITEBYTECODE is set)."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "fwc")],
                    check=True, stdout=subprocess.DEVNULL)
+
+
+def compare(sizes: list[int], runs: int, commands, fwc_label: str, peer_label: str) -> None:
+    """Run fwc and its peer in alternation at each size and print the table of medians,
+    the ratio, fwc's peak memory and fwc's growth from the smallest to the largest size.
+
+    ``commands(size)`` returns ``{"fwc": argv, "peer": argv}`` for one size.
+    """
+    precompile()
+    times = {}
+    print(f"{'rules':>8} {fwc_label:>12} {peer_label:>19} {'ratio':>7} {'fwc peak MB':>12}")
+    for size in sizes:
+        results = alternate(commands(size), runs)
+        fwc, peer = median(results["fwc"]), median(results["peer"])
+        times[size] = fwc
+        print(f"{size:>8} {fwc:>11.2f}s {peer:>18.2f}s {fwc / peer:>6.2f}x {peak(results['fwc']):>12.0f}")
+    if len(times) > 1:
+        small, large = min(times), max(times)
+        print(f"fwc growth {small} -> {large} rules: {times[large] / times[small]:.1f}x "
+              f"for {large / small:.0f}x the rules (linear: {large / small:.0f}x)")

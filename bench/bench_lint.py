@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _timing import SHARED, alternate, fwc_argv, in_scratch_netns, median, peak, precompile
+from _timing import SHARED, compare, fwc_argv, in_scratch_netns
 
 
 def generate(size: int, workdir: Path) -> Path:
@@ -39,22 +39,11 @@ def main() -> int:
     if not shutil.which("iptables-restore") or not shutil.which("unshare"):
         sys.exit("bench_lint: iptables-restore and unshare are needed")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    precompile()
-    times = {}
-    print(f"{'rules':>8} {'fwc lint':>10} {'ipt-restore --test':>19} {'ratio':>7} {'fwc peak MB':>12}")
-    for size in args.sizes:
-        path = generate(size, args.workdir)
-        results = alternate({
-            "fwc": fwc_argv("lint", str(path), "--format", "concise", "--select", "ALL"),
-            "iptables-restore": in_scratch_netns(["iptables-restore", "--test", str(path)]),
-        }, args.runs)
-        fwc, ipt = median(results["fwc"]), median(results["iptables-restore"])
-        times[size] = fwc
-        print(f"{size:>8} {fwc:>9.2f}s {ipt:>18.2f}s {fwc / ipt:>6.2f}x {peak(results['fwc']):>12.0f}")
-    if len(times) > 1:
-        small, large = min(times), max(times)
-        print(f"fwc growth {small} -> {large} rules: {times[large] / times[small]:.1f}x "
-              f"for {large / small:.0f}x the rules (linear: {large / small:.0f}x)")
+    compare(args.sizes, args.runs, lambda size: {
+        "fwc": fwc_argv("lint", str(generate(size, args.workdir)), "--format", "concise",
+                        "--select", "ALL"),
+        "peer": in_scratch_netns(["iptables-restore", "--test", str(generate(size, args.workdir))]),
+    }, "fwc lint", "ipt-restore --test")
     return 0
 
 
