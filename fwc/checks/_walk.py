@@ -102,12 +102,14 @@ def _addr(cond: Addr, probe: Probe) -> bool | None:
         if address is None or address.version != value[0].version:
             return None
         return int(value[0]) <= int(address) <= int(value[1])
-    if value.prefixlen == 0:
+    # Mask test, not bounds: Addr.bounds() builds the broadcast address on every call
+    # (netmask is a plain attribute, prefixlen a property).
+    mask = int(value.netmask)
+    if mask == 0:  # /0: any address
         return True
     if address is None or address.version != value.version:
         return None
-    # Mask test, not bounds: Addr.bounds() builds the broadcast address on every call.
-    return int(address) & int(value.netmask) == int(value.network_address)
+    return int(address) & mask == int(value.network_address)
 
 
 def _iface(cond: Iface, probe: Probe) -> bool | None:
@@ -210,12 +212,18 @@ def match_probe(conds: Iterable[Cond], probe: Probe) -> str:
     """ALL, SOME, MAYBE or NONE: how much of the probe a conjunction of conditions matches."""
     result = ALL
     for cond in conds:
-        if isinstance(cond, Rate):
+        matcher = _MATCHERS.get(type(cond))
+        if matcher is not None:  # cond_matches() inlined for the usual conditions
+            value = matcher(cond, probe)
+            if value is not None:
+                value = value != cond.negated
+        elif isinstance(cond, Rate):
             # A rate limit matches some packets and not others, whatever they are.
             if result == ALL:
                 result = SOME
             continue
-        value = cond_matches(cond, probe)
+        else:
+            value = cond_matches(cond, probe)
         if value is False:
             return NONE
         if value is None:
@@ -357,8 +365,23 @@ def walk(table: Table, chain_name: str, probe: Probe, *, bad: frozenset[str] = D
     return outcome
 
 
+# Every walk of a chain on the external interface asks; kept for the few most recent
+# chains (a strong reference keeps ids valid), like _CHAIN_INDEX.
+_TRUSTED: dict[int, tuple[Chain, frozenset[str]]] = {}
+
+
 def trusted_interfaces(chain: Chain) -> frozenset[str]:
     """Interfaces whose traffic ``chain`` accepts wholesale: ``-A INPUT -i eth1 -j ACCEPT``."""
+    entry = _TRUSTED.get(id(chain))
+    if entry is None or entry[0] is not chain:
+        if len(_TRUSTED) >= 16:
+            _TRUSTED.pop(next(iter(_TRUSTED)))
+        entry = (chain, _trusted_interfaces(chain))
+        _TRUSTED[id(chain)] = entry
+    return entry[1]
+
+
+def _trusted_interfaces(chain: Chain) -> frozenset[str]:
     names = set()
     for rule in chain.rules:
         conds = rule.match.conds
