@@ -20,12 +20,13 @@ def open_ports(steps: list[w.Step]) -> list[tuple[w.Step, str, int]]:
     for step in steps:
         if step.target != "ACCEPT":
             continue
+        # Tested first: most accept rules of a large ruleset name a source.
+        if any(isinstance(c, Addr) and c.field == "src" and not c.is_any for c in step.conds):
+            continue  # a source list is family-specific by nature
         proto = next((c for c in step.conds if isinstance(c, Proto) and not c.negated), None)
         ports = [c for c in step.conds if isinstance(c, Ports) and c.field in ("dport", "ports") and not c.negated]
         if proto is None or w.proto_name(proto.name) not in ("tcp", "udp") or len(ports) != 1:
             continue
-        if any(isinstance(c, Addr) and c.field == "src" and not c.is_any for c in step.conds):
-            continue  # a source list is family-specific by nature
         for lo, _hi in ports[0].ranges:
             key = (w.proto_name(proto.name), lo)
             if key not in seen:
