@@ -8,7 +8,7 @@ words, optional related spans (the rules that cover a shadowed rule, say), an op
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .source import Span
 

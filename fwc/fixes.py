@@ -14,7 +14,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
-from .diagnostics import Diagnostic, Edit, Fix
+from .diagnostics import Diagnostic, Fix
 from .document import Document
 from .fsutil import write_atomic
 from .source import Span

@@ -24,15 +24,14 @@ finding).
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule,
-                     Ruleset, State, Table, TcpFlags)
+from ..gcpause import collector_paused
+from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset,
+                     State, Table, TcpFlags)
 from . import intervals as iv
 from . import space as sp
-from .chains import CONTINUE, GOTO, JUMP, RETURN, lowered, chains_by_name, target_kind
+from .chains import CONTINUE, GOTO, JUMP, RETURN, chains_by_name, lowered, target_kind
 from .compile import ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
@@ -175,7 +174,7 @@ def analyse_ruleset(ruleset: Ruleset, *, order_dependencies: bool = True) -> lis
     GENERALIZATION ones (the others are the same either way)."""
     out: list[Anomaly] = []
     size = sum(len(chain.rules) for table in ruleset.tables for chain in table.chains)
-    with no_gc_pauses(freeze=size > _FREEZE_ABOVE):
+    with collector_paused(freeze=size > _FREEZE_ABOVE):
         for table in ruleset.tables:
             for chain in table.chains:
                 out.extend(analyse_chain(table, chain, ruleset.family,
@@ -183,29 +182,8 @@ def analyse_ruleset(ruleset: Ruleset, *, order_dependencies: bool = True) -> lis
     return out
 
 
-# Rules in a ruleset above which the analysis's survivors are frozen (see no_gc_pauses).
+# Rules in a ruleset above which the analysis's survivors are frozen (see fwc.gcpause).
 _FREEZE_ABOVE = 20_000
-
-
-@contextmanager
-def no_gc_pauses(*, freeze: bool = False):
-    """Suspend the cyclic garbage collector: the analysis makes no cycles, and with a
-    100k-rule model in memory every full collection walks millions of objects.
-
-    With ``freeze``, what the analysis leaves alive (the cached packet sets, the
-    findings) is moved out of the collector's sight first (``gc.freeze``, as the readers
-    do): otherwise the first allocation after ``gc.enable`` scans the hundreds of
-    thousands of objects made meanwhile (a tenth of the analysis time at 100k rules).
-    Memory is still freed by reference counting."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def analyse_chain(table: Table, chain: Chain, family: int, *,

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from ..checks.base import Context
 from ..diagnostics import Related
+from ..gcpause import collector_paused
 from ..model import Addr, Chain, Ports, Rule, Ruleset, Table
 from ..source import Span
 from . import intervals as iv
 from . import space as sp
-from .anomalies import Anomaly, RuleRef, analyse_ruleset, no_gc_pauses
+from .anomalies import Anomaly, RuleRef, analyse_ruleset
 from .chains import Traversal, chains_by_name, lowered, traverse
 from .compile import TCP, UDP, iface_intervals
 from .packet import format_packet, witness
@@ -147,7 +148,7 @@ def input_walks(ctx: Context, mode: str, ports: tuple[int, ...], protos: tuple[i
                 out.append(InputWalk(ruleset, table, chain, Traversal(table, ruleset.family, mode)))
                 continue
             packets = new_connections(ruleset.family, iv.from_values(ports), iv.from_values(protos))
-            with no_gc_pauses():
+            with collector_paused():
                 walk = traverse(table, "INPUT", packets, ruleset.family, mode,
                                 stop_unless=stop_unless)
             out.append(InputWalk(ruleset, table, chain, walk))

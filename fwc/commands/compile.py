@@ -13,9 +13,7 @@ stops with exit 1 before anything is written. Usage and I/O problems exit 2.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
-import gc
 import importlib.util
 import os
 import sys
@@ -25,6 +23,7 @@ from .. import wrappers
 from ..diagnostics import Diagnostic, FwcError, InputErrors, Severity
 from ..document import Document
 from ..fsutil import write_atomic
+from ..gcpause import collector_paused
 from ..source import SourceFile
 from ._output import print_diagnostics
 
@@ -80,21 +79,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- stages
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """No cyclic garbage collection while compiling: loading, the lint gate and rendering
-    make millions of small objects that reference counting frees (the model and the
-    analysis have no cycles that outlive a stage), and the collector would scan them
-    again and again, a fifth of the time on a 100 000-rule policy, for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load(path: str):

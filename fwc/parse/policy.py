@@ -11,9 +11,7 @@ backend renders exactly what ``iptables-save`` would print back.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import ipaddress
 import os
@@ -23,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from ..diagnostics import Diagnostic, Edit, Fix, FwcError, Related, Severity
 from ..document import Comment
+from ..gcpause import collector_paused
 from ..model import (Addr, Chain, Icmp, Iface, Match, Ports, Proto, Rate, Rule, Ruleset, State,
                      Table, Target)
 from ..source import SourceFile, Span
@@ -87,32 +86,11 @@ def load_policy(path: str | os.PathLike, *, text: str | None = None) -> PolicyRe
             raise FwcError(f"{path}: cannot read: {exc.strerror or exc}") from None
     else:
         source = SourceFile(path, text)
-    with _collector_paused(freeze=len(source.text) > _FREEZE_ABOVE):
+    with collector_paused(freeze=len(source.text) > _FREEZE_ABOVE):
         return _Loader(path).run(source)
 
 
 _FREEZE_ABOVE = 1 << 20
-
-
-@contextlib.contextmanager
-def _collector_paused(*, freeze: bool):
-    """Lowering allocates millions of small acyclic objects (rules, conditions, spans):
-    the cyclic garbage collector would scan the growing heap again and again (a fifth of
-    the load time of a 100 000-rule policy) without finding anything to free.
-
-    With ``freeze``, the model is then moved out of the collector's sight
-    (``gc.freeze``): it lives until the process ends, and the later stages (the lint
-    gate, rendering) would otherwise walk its objects in every full collection. Memory
-    is still freed by reference counting."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 class _Problem(Exception):

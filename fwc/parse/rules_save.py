@@ -22,9 +22,7 @@ cyclic garbage collector is paused while reading (the model has no cycles).
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gc
 import re
 from itertools import accumulate, count
 from operator import add, itemgetter, sub
@@ -41,6 +39,7 @@ from . import ipt_values as V
 from .grammar import lark_parser
 from .ipt_extensions import (MATCHES, OTHER_MATCHES, OTHER_TARGETS, TARGET_PLACES, Ext, Opt,
                              match_ext, target_ext, validate_value)
+from ..gcpause import collector_paused
 from .ipt_lower import comment_of, lower_module, lower_target_args
 from ._fastnew import maker
 from .ipt_shapes import GiveUp, Template, shape_key
@@ -1050,7 +1049,7 @@ class _FileReader:
             except LineError as err:
                 self.report(err.code, number, err.start, err.end, err.message, help=err.help)
         if self.table is not None and not self.table.committed:
-            self._missing_commit(self.table, f"the file ends before COMMIT")
+            self._missing_commit(self.table, "the file ends before COMMIT")
             self._close_table(self.table)
         ruleset = self.build()
         return RulesRead(ruleset, self.diagnostics, self.comments)
@@ -1619,32 +1618,11 @@ def read_rules(text: str, path: str, *, family: int | None = None,
         family = detect_family(text, path)
     reader = _FileReader(text, path, family, linemap)
     reader.use_templates = shapes
-    with _collector_paused(freeze=len(text) > _FREEZE_ABOVE):
+    with collector_paused(freeze=len(text) > _FREEZE_ABOVE):
         return reader.read()
 
 
 _FREEZE_ABOVE = 1 << 20
-
-
-@contextlib.contextmanager
-def _collector_paused(*, freeze: bool):
-    """The reader allocates millions of small acyclic objects; the cyclic garbage
-    collector would scan the growing heap again and again (more than half the time on a
-    100 000-rule dump) without ever finding anything to free.
-
-    With ``freeze``, the objects are then moved out of the collector's sight
-    (``gc.freeze``): a large model lives until the process ends, and every later
-    collection would walk its million objects again. Memory is still freed by reference
-    counting; the model has no reference cycles."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def parse_rule(line: str, *, family: int, table: str = "filter", span: Span | None = None,
