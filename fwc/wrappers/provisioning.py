@@ -489,7 +489,7 @@ def _cloud_config_view(tree: _Tree, root: yaml.Node | None,
     embedded = [_cloud_config_file(tree, item) for item in tree.items(tree.get(root, "write_files")[1])
                 if isinstance(item, yaml.MappingNode)]
     coreos = tree.get(root, "coreos")[1]
-    loaders = [_coreos_unit(tree, u, embedded) for u in tree.items(tree.get(coreos, "units")[1])]
+    loaders = [_unit_loader(tree, u, embedded, _COREOS_UNIT) for u in tree.items(tree.get(coreos, "units")[1])]
     loaders += _package_loaders(tree, tree.items(tree.get(root, "packages")[1]))
     boot, enabled_names = _command_loaders(tree, tree.items(tree.get(root, "bootcmd")[1]), every_boot=True)
     run, names_run = _command_loaders(tree, tree.items(tree.get(root, "runcmd")[1]), every_boot=False)
@@ -533,7 +533,7 @@ def _butane_view(tree: _Tree, root: yaml.Node | None,
     embedded = [_butane_file(tree, item) for item in tree.items(tree.get(storage, "files")[1])
                 if isinstance(item, yaml.MappingNode)]
     systemd = tree.get(root, "systemd")[1]
-    loaders = [_butane_unit(tree, u, embedded) for u in tree.items(tree.get(systemd, "units")[1])]
+    loaders = [_unit_loader(tree, u, embedded, _BUTANE_UNIT) for u in tree.items(tree.get(systemd, "units")[1])]
     variant = tree.text_of(tree.get(root, "variant")[1])
     view = ProvisioningView("butane", header, variant, tuple(e.entry for e in embedded),
                             tuple(lo for lo in loaders if lo is not None))
@@ -649,38 +649,40 @@ def _unit_from_file(name: str, embedded: list[_Embedded]) -> str | None:
     return None
 
 
-def _coreos_unit(tree: _Tree, unit: yaml.Node, embedded: list[_Embedded]) -> Loader | None:
-    name_key, name_node = tree.get(unit, "name")
-    name = tree.text_of(name_node)
-    if not name:
-        return None
-    content = tree.text_of(tree.get(unit, "content")[1]) or _unit_from_file(name, embedded)
-    dropins = [tree.text_of(tree.get(d, "content")[1]) or "" for d in tree.items(tree.get(unit, "drop_ins")[1])]
-    reads = _unit_reads(name, content, dropins)
-    if not reads:
-        return None
-    enable = tree.scalar(tree.get(unit, "enable")[1])
-    command = (tree.text_of(tree.get(unit, "command")[1]) or "").strip()
-    mask = tree.scalar(tree.get(unit, "mask")[1])
-    enabled = (bool(enable and enable.value is True) or command in BOOT_COMMANDS) and not (mask and mask.value is True)
-    how = "enabled in coreos.units" if enabled else "listed in coreos.units but not enabled"
-    return Loader(name, reads, enabled, tree.span(name_node), how)
+@dataclass(frozen=True)
+class _UnitKeys:
+    """How a unit entry spells its keys: CoreOS cloud-config and Butane differ."""
+
+    section: str
+    content: str
+    dropins: str
+    enable: str
+    boot_commands: frozenset[str] = frozenset()
 
 
-def _butane_unit(tree: _Tree, unit: yaml.Node, embedded: list[_Embedded]) -> Loader | None:
+_COREOS_UNIT = _UnitKeys("coreos.units", "content", "drop_ins", "enable", BOOT_COMMANDS)
+_BUTANE_UNIT = _UnitKeys("systemd.units", "contents", "dropins", "enabled")
+
+
+def _unit_loader(tree: _Tree, unit: yaml.Node, embedded: list[_Embedded], keys: _UnitKeys
+                 ) -> Loader | None:
     name_node = tree.get(unit, "name")[1]
     name = tree.text_of(name_node)
     if not name:
         return None
-    content = tree.text_of(tree.get(unit, "contents")[1]) or _unit_from_file(name, embedded)
-    dropins = [tree.text_of(tree.get(d, "contents")[1]) or "" for d in tree.items(tree.get(unit, "dropins")[1])]
+    content = tree.text_of(tree.get(unit, keys.content)[1]) or _unit_from_file(name, embedded)
+    dropins = [tree.text_of(tree.get(d, keys.content)[1]) or ""
+               for d in tree.items(tree.get(unit, keys.dropins)[1])]
     reads = _unit_reads(name, content, dropins)
     if not reads:
         return None
-    enabled_node = tree.scalar(tree.get(unit, "enabled")[1])
+    enable = tree.scalar(tree.get(unit, keys.enable)[1])
+    command = (tree.text_of(tree.get(unit, "command")[1]) or "").strip() if keys.boot_commands else ""
     mask = tree.scalar(tree.get(unit, "mask")[1])
-    enabled = bool(enabled_node and enabled_node.value is True) and not (mask and mask.value is True)
-    how = "enabled in systemd.units" if enabled else "listed in systemd.units but not enabled"
+    enabled = ((bool(enable and enable.value is True) or command in keys.boot_commands)
+               and not (mask and mask.value is True))
+    how = (f"enabled in {keys.section}" if enabled
+           else f"listed in {keys.section} but not enabled")
     return Loader(name, reads, enabled, tree.span(name_node), how)
 
 
