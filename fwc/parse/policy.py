@@ -26,6 +26,7 @@ from ..model import (Addr, Chain, Icmp, Iface, Match, Ports, Proto, Rate, Rule, 
                      Table, Target)
 from ..source import SourceFile, Span
 from . import icmp as icmp_names
+from ._fastnew import maker
 from .policy_syntax import (DefineStmt, IncludeStmt, PolicyStmt, PortRange, RawStmt, RuleStmt,
                             ServiceStmt, Statement, SyntaxProblem, did_you_mean, parse_statement,
                             split_statements, unquote)
@@ -142,14 +143,17 @@ class _Address:
 @dataclass(slots=True)
 class _Endpoint:
     """A `from`/`to` clause after checking: per family, the alternatives (each a tuple
-    of conditions; several alternatives mean one rule each) and the ports."""
+    of conditions; several alternatives mean one rule each) and the ports. Shared by
+    every clause that writes the same addresses and ports (large policies repeat them):
+    positions, for messages, come from the clause's parse node."""
 
     families: frozenset
     alternatives: dict  # family -> list[tuple[Addr, ...]]
     ports: tuple | None
-    port_items: list | None  # the port tokens as written, for messages
-    items: object  # () -> the _Address items with their spans, for messages
     versions: frozenset  # the families of the addresses written (any excluded)
+    # family -> [(base options, iprange matches)] of each alternative: the address
+    # part of the rules when the other side of the rule gives no address.
+    alone: dict
 
 
 @dataclass(slots=True)
@@ -176,8 +180,9 @@ class _Loader:
         self.stack: list[str] = []
         self.hashlimit_names: dict[str, int] = {}
         self._addr_cache: dict[str, tuple] = {}
-        self._endpoint_cache: dict[tuple, tuple] = {}
-        self._ports_cache: dict[tuple, tuple] = {}
+        self._endpoint_cache: dict[tuple, _Endpoint] = {}  # without ports
+        self._ports_cache: dict[tuple | str, tuple] = {}
+        self._alts_cache: dict[tuple, list[_ProtoAlt]] = {}
         # per statement
         self.path = path
         self.stmt: Statement | None = None
@@ -242,7 +247,7 @@ class _Loader:
 
     def stmt_span(self) -> Span:
         s = self.stmt
-        return Span(self.path, s.line, s.col, s.end_line, s.end_col)
+        return _new_span(self.path, s.line, s.col, s.end_line, s.end_col)
 
     def problem(self, code: str, span: Span, message: str, *, help: str | None = None,
                 related: tuple[Related, ...] = (), fix: Fix | None = None) -> _Problem:
@@ -411,10 +416,9 @@ class _Loader:
     def _rule(self, r: RuleStmt) -> None:
         action = r.action.value
         chain, ins, outs = self._placement(r)
-        opts = self._options(r, action)
+        opts = self._options(r, action) if r.options else {}
         alts = self._what(r)
-        loopback = any(a.name == "loopback" for a in alts)
-        if loopback:
+        if _names(alts, ("loopback",)):
             if ins or outs:
                 raise self.problem("FW001", self.span(r.what.tokens[0]), "`loopback` already names the interface (`lo`)",
                                    help="write `allow loopback` or `allow in on lo`, not both")
@@ -426,7 +430,7 @@ class _Loader:
         dst = self._endpoint(r.dest) if r.dest else None
         self._check_ports_have_protocol(r, alts, src, dst)
         families = self._families(r, alts, src, dst)
-        if "state" in opts and any(a.name in ("established", "invalid") for a in alts):
+        if "state" in opts and _names(alts, ("established", "invalid")):
             raise self.problem("FW001", self.span(opts["state"][0]), f"`{r.what.tokens[0].value}` already sets the connection state")
         self._emit(r, chain, ins, outs, alts, src, dst, families, opts, action)
 
@@ -435,7 +439,7 @@ class _Loader:
         `out on` follow `forward`; a bare `on` means the direction's natural side."""
         p = r.placement
         if p is None:
-            return "INPUT", [], []
+            return "INPUT", (), ()
         ins: list[str] = []
         outs: list[str] = []
         for side, ifaces in p.sides:
@@ -484,11 +488,15 @@ class _Loader:
         """The protocols the rule stands for: one, or several for a service."""
         w = r.what
         if w is None:
-            return [_ProtoAlt(None, {4, 6})]
+            return _EVERY_PROTOCOL
         first = w.tokens[0]
         if w.kind == "ports":
             ports = self._ports(w.items) if w.items else None
-            return [_ProtoAlt(first.value, {4, 6}, ports)]
+            key = (first.value, ports)
+            alts = self._alts_cache.get(key)
+            if alts is None:  # shared by the rules that say the same: never changed
+                alts = self._alts_cache[key] = [_ProtoAlt(first.value, {4, 6}, ports)]
+            return alts
         if w.kind == "icmp":
             return [self._icmp(first, w.items)]
         if w.kind == "other":
@@ -593,7 +601,10 @@ class _Loader:
     def _ports(self, items) -> tuple[tuple[int, int], ...]:
         """Port items (numbers, ranges, `$name`s) as inclusive ranges, duplicates removed.
         Cached by the text of the items: large policies repeat their port lists."""
-        key = tuple(x.value if not isinstance(x, PortRange) else (x.lo.value, x.hi.value) for x in items)
+        if len(items) == 1 and not isinstance(items[0], PortRange):
+            key = items[0].value
+        else:
+            key = tuple(x.value if not isinstance(x, PortRange) else (x.lo.value, x.hi.value) for x in items)
         found = self._ports_cache.get(key)
         if found is None:
             found = self._ports_cache[key] = tuple(self._resolve_ports(items))
@@ -637,20 +648,21 @@ class _Loader:
                                help=f"write `{b}-{a}`")
         return (a, b)
 
-    def _ports_span(self, ep: _Endpoint) -> Span:
-        return self.span_of(_first_token(ep.port_items[0]), _last_token(ep.port_items[-1]))
+    def _ports_span(self, node) -> Span:
+        """The span of a `from`/`to` clause's ports (``node`` is its parse node)."""
+        return self.span_of(_first_token(node.ports[0]), _last_token(node.ports[-1]))
 
     def _check_ports_have_protocol(self, r: RuleStmt, alts, src, dst) -> None:
-        for ep in (src, dst):
+        for ep, node in ((src, r.source), (dst, r.dest)):
             if ep is None or ep.ports is None:
                 continue
             for alt in alts:
                 if alt.name not in PORT_PROTOCOLS:
                     what = f"`{alt.name}`" if alt.name else "a rule without a protocol"
-                    raise self.problem("FW007", self._ports_span(ep), f"ports need tcp, udp, sctp or udplite, but this is {what}",
+                    raise self.problem("FW007", self._ports_span(node), f"ports need tcp, udp, sctp or udplite, but this is {what}",
                                        help="say the protocol, e.g. `allow tcp from 10.0.0.0/8 port 1024-65535`")
         if r.dest is not None and r.dest.ports and any(a.dports for a in alts):
-            raise self.problem("FW001", self._ports_span(dst), "destination ports are given twice (after the protocol and after `to`)",
+            raise self.problem("FW001", self._ports_span(r.dest), "destination ports are given twice (after the protocol and after `to`)",
                                help="give them in one place, e.g. `allow tcp 22 to 10.0.0.1`")
 
     # ------------------------------------------------------------------ addresses
@@ -660,33 +672,36 @@ class _Loader:
         policies repeat their networks."""
         negated = ep.addrs.negated is not None
         tokens = ep.addrs.items
-        key = (ep.side, negated, tuple(t.value for t in tokens))
-        cached = self._endpoint_cache.get(key)
-        items = lambda: self._addresses(ep)  # noqa: E731 - positions only for messages
-        if cached is None:
+        key = (ep.side, negated, tokens[0].value if len(tokens) == 1 else tuple(t.value for t in tokens))
+        found = self._endpoint_cache.get(key)
+        if found is None:
             field_name = "src" if ep.side == "from" else "dst"
             if len(tokens) == 1 and not negated and tokens[0].type == "ADDR":
-                cached = self._one_address(field_name, tokens[0])
+                found = self._one_address(field_name, tokens[0])
             else:
-                cached = self._address_list(field_name, items(), negated, ep)
-            self._endpoint_cache[key] = cached
-        ports = self._ports(ep.ports) if ep.ports else None
-        return _Endpoint(cached[0], cached[1], ports, ep.ports, items, cached[2])
+                found = self._address_list(field_name, self._addresses(ep), negated, ep)
+            self._endpoint_cache[key] = found
+        if ep.ports:
+            found = replace(found, ports=self._ports(ep.ports))
+        return found
 
-    def _one_address(self, field_name: str, tok) -> tuple:
+    def _one_address(self, field_name: str, tok) -> _Endpoint:
         """The common case, a single address, network or range."""
         a = self._address(tok.value, tok)
-        family = frozenset((a.version,))
-        return family, {a.version: [(self._addr_cond(field_name, a.cond_value, False),)]}, family
+        cond = self._addr_cond(field_name, a.cond_value, False)
+        family = _FAMILY_SETS[a.version]
+        split = ((cond,), ()) if cond.module is None else ((), (cond,))
+        return _Endpoint(family, {a.version: [(cond,)]}, None, family, {a.version: [split]})
 
-    def _address_list(self, field_name: str, resolved: list[_Address], negated: bool, ep) -> tuple:
+    def _address_list(self, field_name: str, resolved: list[_Address], negated: bool, ep) -> _Endpoint:
         families = {a.version for a in resolved if a.version}
         if any(a.version is None for a in resolved):
             families = {4, 6}
         alternatives = {f: self._addr_alternatives(field_name, [a for a in resolved if a.version in (f, None)], negated, ep)
                         for f in FAMILIES if f in families}
         versions = frozenset(a.version for a in resolved if a.version)
-        return frozenset(families), alternatives, versions
+        alone = {f: [_split_addresses(a) for a in alts] for f, alts in alternatives.items()}
+        return _Endpoint(frozenset(families), alternatives, None, versions, alone)
 
     def _addresses(self, ep) -> list[_Address]:
         items: list[_Address] = []
@@ -728,8 +743,8 @@ class _Loader:
     @staticmethod
     def _addr_cond(field_name: str, value, negated: bool) -> Addr:
         if isinstance(value, tuple):
-            return Addr(field_name, value, negated, "iprange")
-        return Addr(field_name, value, negated)
+            return _new_addr(field_name, value, negated, "iprange", None)
+        return _new_addr(field_name, value, negated, None, None)
 
     def _address(self, text: str, where) -> _Address:
         """Check one address item; ``where`` is its Span, or its token in the current
@@ -785,21 +800,26 @@ class _Loader:
         explicit = None if r.family is None else ({4} if r.family.value == "ipv4" else {6})
         proto_families = alts[0].families if len(alts) == 1 else set().union(*(a.families for a in alts))
         families = _BOTH
-        for allowed in (explicit, proto_families, src.families if src else None, dst.families if dst else None):
-            if allowed is not None and allowed != families:
-                families = families & allowed
+        if explicit is not None:
+            families = families & explicit
+        if proto_families != families:
+            families = families & proto_families
+        if src is not None and src.families != families:
+            families = families & src.families
+        if dst is not None and dst.families != families:
+            families = families & dst.families
         if families:
             if src is not None and not src.versions <= families or dst is not None and not dst.versions <= families:
-                self._check_address_families(families, src, dst)
+                self._check_address_families(families, r, src, dst)
             return _IN_ORDER[families]
         constraints = []
         if explicit is not None:
             constraints.append((explicit, lambda: (self.span(r.family), f"`{r.family.value}`")))
         if proto_families != {4, 6}:
             constraints.append((proto_families, lambda: (self.span(r.what.tokens[0]), f"`{r.what.tokens[0].value}`")))
-        for ep, word in ((src, "source"), (dst, "destination")):
+        for ep, node, word in ((src, r.source, "source"), (dst, r.dest, "destination")):
             if ep is not None and ep.families != {4, 6}:
-                constraints.append((ep.families, lambda ep=ep, word=word: self._first_address(ep, word)))
+                constraints.append((ep.families, lambda node=node, word=word: self._first_address(node, word)))
         families = {4, 6}
         seen = []
         for fams, where in constraints:
@@ -813,16 +833,16 @@ class _Loader:
             seen.append((fams, where))
         return []
 
-    def _first_address(self, ep: _Endpoint, word: str) -> tuple[Span, str]:
-        first = ep.items()[0]
+    def _first_address(self, node, word: str) -> tuple[Span, str]:
+        first = self._addresses(node)[0]
         return self.where(first.where), f"the {word} `{first.text}`"
 
-    def _check_address_families(self, families, src, dst) -> None:
+    def _check_address_families(self, families, r: RuleStmt, src, dst) -> None:
         """Every address written must be used: an IPv6 address in a rule that compiles
         for IPv4 only (because of `icmp`, say) is an error, not silently dropped."""
-        for ep in (src, dst):
+        for ep, node in ((src, r.source), (dst, r.dest)):
             if ep is not None and not ep.versions <= families:
-                for item in ep.items():
+                for item in self._addresses(node):
                     if item.version is not None and item.version not in families:
                         raise self.problem("FW011", self.where(item.where),
                                            f"`{item.text}` is an IPv{item.version} address but this rule is {_family_words(families)} only",
@@ -957,28 +977,41 @@ class _Loader:
         """Append the rules of one statement: one per combination of interface,
         protocol, source, destination and port chunk or ICMP type, in that order."""
         span, text = self.stmt_span(), self.stmt.text.strip()
-        state = opts["state"][1] if "state" in opts else None
-        rate = opts["limit"][1] if "limit" in opts else None
-        log = opts["log"][1] if "log" in opts else None
-        comment = opts["comment"][1] if "comment" in opts else None
-        with_tok = opts["with"][1] if "with" in opts else None
+        if opts:
+            state = opts["state"][1] if "state" in opts else None
+            rate = opts["limit"][1] if "limit" in opts else None
+            log = opts["log"][1] if "log" in opts else None
+            comment = opts["comment"][1] if "comment" in opts else None
+            with_tok = opts["with"][1] if "with" in opts else None
+        else:
+            state = rate = log = comment = with_tok = None
         sports = src.ports if src else None
         to_ports = dst.ports if dst else None
-        iface_sets = [((Iface("in", i),) if i else ()) + ((Iface("out", o),) if o else ())
-                      for i in ins or [None] for o in outs or [None]]
+        if ins or outs:
+            iface_sets = [((Iface("in", i),) if i else ()) + ((Iface("out", o),) if o else ())
+                          for i in ins or [None] for o in outs or [None]]
+        else:
+            iface_sets = _NO_IFACES
+        verdict = _VERDICT_TARGETS.get(action)
         for family in families:
             out = self.rules[family][chain]
-            addr_sets = [_split_addresses(s_ + d_) for s_ in (src.alternatives[family] if src else [()])
-                         for d_ in (dst.alternatives[family] if dst else [()])]
+            if dst is None:
+                addr_sets = src.alone[family] if src is not None else _NO_ADDRESSES
+            elif src is None:
+                addr_sets = dst.alone[family]
+            else:
+                addr_sets = [_split_addresses(s_ + d_) for s_ in src.alternatives[family]
+                             for d_ in dst.alternatives[family]]
             for alt in alts:
                 if family not in alt.families:
                     continue
                 proto_name = _proto_name(alt.name, family)
-                target = self._target(action, proto_name, family, with_tok)
-                matches = tuple(c for c in (state or _SHORTHAND_STATES.get(alt.name),) if c is not None)
+                target = verdict or self._target(action, proto_name, family, with_tok)
+                extra = state or _SHORTHAND_STATES.get(alt.name)
+                matches = () if extra is None else (extra,)
                 dports = alt.dports if alt.dports is not None else to_ports
                 proto_conds = _proto_alternatives(alt, proto_name, family, sports, dports)
-                head_proto = (_proto(proto_name),) if proto_name else ()
+                head_proto = _HEAD_PROTO[proto_name] if proto_name in _HEAD_PROTO else _head_proto(proto_name)
                 for ifaces in iface_sets:
                     for base, ranges in addr_sets:
                         head = base + ifaces + head_proto + ranges
@@ -988,7 +1021,7 @@ class _Loader:
                                 out.append(self._log_rule(chain, conds, log, action, comment, span, text))
                             if rate is not None:
                                 conds += (rate,)
-                            out.append(Rule(chain, Match(conds), target, comment, span, text=text))
+                            out.append(_new_rule(chain, _new_match(conds), target, comment, span, None, text))
 
     def _target(self, action: str, proto: str | None, family: int, with_tok) -> Target:
         if action == "allow":
@@ -1029,12 +1062,27 @@ class _Loader:
 
 
 _BOTH = frozenset(FAMILIES)
+_NO_IFACES = [()]
+_NO_ADDRESSES = [((), ())]
+_VERDICT_TARGETS = {"allow": ACCEPT, "deny": DROP, "drop": DROP}
+# The model's constructors without the frozen dataclass __init__ (one call per rule).
+_new_rule, _new_match, _new_span, _new_addr = maker(Rule), maker(Match), maker(Span), maker(Addr)
+_FAMILY_SETS = {4: frozenset({4}), 6: frozenset({6})}
+_EVERY_PROTOCOL = [_ProtoAlt(None, {4, 6})]  # a rule without a protocol (never changed)
 _IN_ORDER = {frozenset({4}): [4], frozenset({6}): [6], _BOTH: [4, 6]}
 
 _SHORTHAND_STATES = {
     "established": State(frozenset({"RELATED", "ESTABLISHED"}), module="conntrack"),
     "invalid": State(frozenset({"INVALID"}), module="conntrack"),
 }
+
+
+def _names(alts, names) -> bool:
+    """Whether one of the protocols a rule stands for is one of ``names``."""
+    for alt in alts:
+        if alt.name in names:
+            return True
+    return False
 
 
 def _split_addresses(addrs: tuple) -> tuple[tuple, tuple]:
@@ -1051,6 +1099,15 @@ def _split_addresses(addrs: tuple) -> tuple[tuple, tuple]:
 @functools.cache
 def _proto(name: str) -> Proto:
     return Proto(name)
+
+
+# `-p NAME` as the conditions it adds to a rule's head (none for every protocol).
+_HEAD_PROTO: dict[str | None, tuple] = {None: ()}
+
+
+def _head_proto(name: str) -> tuple:
+    found = _HEAD_PROTO[name] = (_proto(name),)
+    return found
 
 
 def _proto_name(name: str | None, family: int) -> str | None:
@@ -1141,15 +1198,15 @@ def _network(text: str):
     m = _DOTTED_QUAD(text)
     if m is not None:
         a, b, c, d, prefix = m.groups()
-        octets = (int(a), int(b), int(c), int(d))
-        if max(octets) <= 255 and (prefix is None or int(prefix) <= 32) and \
-                not any(len(x) > 1 and x[0] == "0" for x in (a, b, c, d)):
-            value = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
-            return ipaddress.IPv4Network((value, int(prefix) if prefix else 32))
+        a, b, c, d = int(a), int(b), int(c), int(d)
+        prefixlen = 32 if prefix is None else int(prefix)
+        if a <= 255 and b <= 255 and c <= 255 and d <= 255 and prefixlen <= 32:
+            return ipaddress.IPv4Network(((a << 24) | (b << 16) | (c << 8) | d, prefixlen))
     return ipaddress.ip_network(text)
 
 
-_DOTTED_QUAD = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?").fullmatch
+# Octets without leading zeros (which ipaddress refuses, with its own message).
+_DOTTED_QUAD = re.compile(r"(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)(?:/(\d{1,2}))?").fullmatch
 
 
 def _first_token(item):
