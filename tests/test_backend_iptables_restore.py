@@ -140,3 +140,66 @@ def test_bad_chain_policies_and_names():
 def test_header_names_only_the_policy_and_no_timestamp():
     text = render(worked_example_model(), source_name="digitalocean.fw")
     assert not re.search(r"\d{4}|\bon\b", text.split("\n", 1)[0].replace("digitalocean", ""))
+
+
+# The renderer keeps the text and the check of each condition object it has seen (a
+# policy's rules share their conditions): one object in different rules must still be
+# written and checked for each rule's protocol and chain.
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("-A ")]
+
+
+def test_a_shared_port_condition_takes_each_rules_protocol():
+    port = Ports("dport", ((53, 53),))
+    text = render(filter_ruleset(4, rule(Proto("tcp"), port), rule(Proto("udp"), port),
+                                 rule(Proto("tcp"), port)), source_name="p.fw")
+    assert _lines(text) == ["-A INPUT -p tcp -m tcp --dport 53 -j ACCEPT",
+                            "-A INPUT -p udp -m udp --dport 53 -j ACCEPT",
+                            "-A INPUT -p tcp -m tcp --dport 53 -j ACCEPT"]
+
+
+def test_a_shared_condition_refused_in_one_rule_only_is_reported_there():
+    port = Ports("dport", ((22, 22),), module="tcp")
+    good = rule(Proto("tcp"), port, span=Span("p.fw", 1, 1, 1, 5))
+    bad = rule(Proto("udp"), port, span=SPAN)
+    ruleset = filter_ruleset(4, good, bad, good)
+    with pytest.raises(Unsupported) as raised:
+        render(ruleset, source_name="p.fw")
+    assert [(d.code, d.span) for d in raised.value.diagnostics] == [("FW007", SPAN)]
+    assert raised.value.diagnostics == check(ruleset)
+
+
+def test_a_shared_interface_is_checked_in_each_chain():
+    iface = Iface("out", "eth0")
+    fine = filter_ruleset(4, rule(iface, chain="OUTPUT"), rule(iface, chain="FORWARD"))
+    assert _lines(render(fine, source_name="p.fw")) == [
+        "-A FORWARD -o eth0 -j ACCEPT", "-A OUTPUT -o eth0 -j ACCEPT"]
+    refused = filter_ruleset(4, rule(iface, chain="OUTPUT"), rule(iface, chain="INPUT", span=SPAN))
+    with pytest.raises(Unsupported) as raised:
+        render(refused, source_name="p.fw")
+    assert [(d.code, d.span) for d in raised.value.diagnostics] == [("FW008", SPAN)]
+
+
+def test_conditions_out_of_the_save_order_are_written_in_it():
+    src = Addr("src", net("10.0.0.0/8"))
+    model = rule(Ports("dport", ((80, 80),), module="tcp"), Iface("in", "eth0"), Proto("tcp"),
+                 src, State(frozenset({"NEW"})), comment="web")
+    expected = ("-A INPUT -s 10.0.0.0/8 -i eth0 -p tcp -m tcp --dport 80 -m conntrack "
+                "--ctstate NEW -m comment --comment web -j ACCEPT")
+    assert rule_line(model) == expected
+    assert _lines(render(filter_ruleset(4, model, rule(src)), source_name="p.fw")) == [
+        expected, "-A INPUT -s 10.0.0.0/8 -j ACCEPT"]
+
+
+def test_a_refused_condition_after_an_out_of_order_one_is_still_reported():
+    model = rule(Proto("tcp"), Addr("src", net("10.0.0.0/8")),
+                 Addr("dst", net("2001:db8::/32")), span=SPAN)
+    with pytest.raises(Unsupported) as raised:
+        render(filter_ruleset(4, model), source_name="p.fw")
+    assert [d.code for d in raised.value.diagnostics] == ["FW011"]
+
+
+def test_ipv4_networks_are_written_as_str_writes_them():
+    for text in ("0.0.0.0/0", "255.255.255.255/32", "10.1.2.0/24", "1.0.0.0/8"):
+        assert rule_line(rule(Addr("dst", net(text)))) == f"-A INPUT -d {text} -j ACCEPT"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from ..diagnostics import Diagnostic, Severity
 from ..model import (BUILTIN_CHAINS, Addr, Chain, Cond, Fragment, Icmp, Iface, Opaque,
@@ -136,6 +136,10 @@ def address_text(address) -> str:
 
 
 def network_text(network) -> str:
+    if type(network) is ipaddress.IPv4Network:
+        # What str() gives, without its several calls per address.
+        value = int(network.network_address)
+        return f"{value >> 24}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}/{network.prefixlen}"
     if network.version == 4:
         return str(network)
     return f"{address_text(network.network_address)}/{network.prefixlen}"
@@ -250,41 +254,178 @@ def _module_part(cond: Cond, protocol: str | None) -> tuple[str, object, str]:
 
 def rule_line(rule: Rule) -> str:
     """One ``-A CHAIN ...`` line."""
-    parts = ["-A", rule.chain]
-    base = []
-    rest = []
-    for cond in rule.match.conds:
-        (base if _is_base(cond) else rest).append(cond)
-    if base:
-        if len(base) > 1:
-            base.sort(key=_base_rank)
-        parts.extend(map(_render_base, base))
-    comment = None if rule.comment is None else "-m comment --comment " + save_string(rule.comment)
-    # The reader keeps a rule's first comment as Rule.comment and any later one as an
-    # opaque condition, so the first comment goes back in front of the others.
-    later = next((i for i, c in enumerate(rest) if isinstance(c, Opaque) and c.module == "comment"),
-                 len(rest))
-    if later:
-        _append_module_parts(parts, rest[:later], _protocol_name(rule))
-    if comment is not None:
-        parts.append(comment)
-    if later < len(rest):
-        _append_module_parts(parts, rest[later:], _protocol_name(rule))
-    target = rule.target
-    if target is not None:
-        parts.append(("-g " if target.goto else "-j ") + target.name)
+    return _LineWriter().line(rule)
+
+
+# Where a rendered condition goes in the line: base options by their rank (``-s -d -i -o
+# -p -f``), every ``-m`` condition after them, in the model's order.
+_MODULE_RANK = _FRAG + 1
+
+
+class _Part(NamedTuple):
+    """A condition's rendering. For a ``-m`` condition, ``key`` tells whether a following
+    condition of the same module may share the ``-m``, ``alone`` is its text with its own
+    ``-m``, and ``is_comment`` marks an ``-m comment`` kept opaque."""
+
+    cond: Cond
+    rank: int
+    text: str
+    module: str | None = None
+    key: object = None
+    alone: str = ""
+    is_comment: bool = False
+
+
+def _cond_part(cond: Cond, protocol: str | None) -> _Part:
+    if type(cond) is Addr and cond.module is None and type(cond.value) is not tuple:
+        # The most common condition, so the shortest way (what _render_base writes).
+        if cond.field == "src":
+            return _Part(cond, _SRC, f"{_neg(cond)}-s {network_text(cond.value)}")
+        return _Part(cond, _DST, f"{_neg(cond)}-d {network_text(cond.value)}")
+    if _is_base(cond):
+        return _Part(cond, _base_rank(cond), _render_base(cond))
+    module, key, text = _module_part(cond, protocol)
+    alone = f"-m {module} {text}" if text else "-m " + module
+    return _Part(cond, _MODULE_RANK, text, module, key, alone,
+                 type(cond) is Opaque and module == "comment")
+
+
+# Conditions whose text and check depend on nothing else in the rule (a port's module
+# and check depend on the rule's protocol, an interface's check on the chain...).
+_CONTEXT_FREE = frozenset({Addr, Proto, State, Rate, Opaque, Fragment})
+
+
+def _rank(part: _Part) -> int:
+    return part.rank
+
+
+class _LineWriter:
+    """Writes rule lines, rendering each distinct condition and target once.
+
+    Conditions are frozen and a policy's rules share them (one ``-p tcp``, one
+    ``--dport 443`` object for thousands of rules), so the text of each condition is
+    kept, keyed by the object's identity and the rule's protocol (a port's module depends
+    on it). With a checker, each condition's and target's check is kept the same way
+    (keyed also by the chain, which the interface check looks at): :meth:`line` returns
+    None for a rule the checker would refuse. Identity keys are safe because every entry
+    holds its object, so no id is reused while the writer lives.
+    """
+
+    def __init__(self, checker: _Checker | None = None, table: Table | None = None):
+        self.checker = checker
+        self.table = table
+        self._parts: dict[tuple, dict[int, _Part | tuple]] = {}
+        self._context_free: dict[int, _Part | tuple] = {}
+        self._targets: dict[int, tuple] = {}
+
+    def line(self, rule: Rule) -> str | None:
+        conds = rule.match.conds
+        protocol = None
+        for cond in conds:  # _protocol_name(rule), inline: this runs once per rule
+            if isinstance(cond, Proto) and not cond.negated:
+                protocol = cond.name
+                break
+        memo = self._parts.get((protocol, rule.chain))
+        if memo is None:
+            memo = self._parts[(protocol, rule.chain)] = {}
+        parts = ["-A", rule.chain]
+        rest = None
+        last_rank = 0
+        for cond in conds:
+            part = memo.get(id(cond))
+            if part is None:
+                part = memo[id(cond)] = self._cond_entry(rule, cond, protocol)
+            rank = part[1]
+            if rank is None:  # the checker refuses this condition
+                return None
+            if rank < last_rank:  # not in the canonical order (rare): sort, then write
+                return self._sorted_line(rule, memo, protocol)
+            last_rank = rank
+            if rank != _MODULE_RANK:
+                parts.append(part[2])
+            elif rest is None:
+                rest = [part]
+            else:
+                rest.append(part)
+        return self._finish(parts, rule, rest or ())
+
+    def _sorted_line(self, rule: Rule, memo: dict, protocol: str | None) -> str | None:
+        found = []
+        for cond in rule.match.conds:
+            part = memo.get(id(cond))
+            if part is None:
+                part = memo[id(cond)] = self._cond_entry(rule, cond, protocol)
+            if part[1] is None:
+                return None
+            found.append(part)
+        found.sort(key=_rank)  # stable: -m conditions keep the model's order
+        parts = ["-A", rule.chain]
+        parts.extend([part.text for part in found if part.rank != _MODULE_RANK])
+        return self._finish(parts, rule, [part for part in found if part.rank == _MODULE_RANK])
+
+    def _finish(self, parts: list[str], rule: Rule, rest) -> str | None:
+        """Adds the ``-m`` conditions, the comment and the target to ``parts``."""
+        if rule.comment is not None:
+            if not self._add_commented_parts(parts, rule, rest):
+                return None
+        elif len(rest) == 1 and not rest[0].is_comment:
+            parts.append(rest[0].alone)
+        elif rest:
+            _append_module_parts(parts, rest)
+        target = rule.target
+        if target is not None:
+            entry = self._targets.get(id(target))
+            if entry is None:
+                entry = self._targets[id(target)] = self._target_entry(rule, target)
+            if entry[1] is None:
+                return None
+            parts.append(entry[1])
+        return " ".join(parts)
+
+    def _cond_entry(self, rule: Rule, cond: Cond, protocol: str | None) -> _Part | tuple:
+        kind = type(cond)
+        if kind in _CONTEXT_FREE:
+            part = self._context_free.get(id(cond))
+            if part is not None:
+                return part
+        if self.checker is not None and not self.checker.cond_ok(rule, cond, protocol):
+            part = cond, None
+        else:
+            part = _cond_part(cond, protocol)
+        if kind in _CONTEXT_FREE:
+            self._context_free[id(cond)] = part
+        return part
+
+    def _target_entry(self, rule: Rule, target) -> tuple:
+        if self.checker is not None and next(self.checker.target(self.table, rule), None):
+            return target, None
+        text = ("-g " if target.goto else "-j ") + target.name
         if target.args:
-            parts.append(render_args(target.args))
-    return " ".join(parts)
+            text += " " + render_args(target.args)
+        return target, text
+
+    def _add_commented_parts(self, parts: list[str], rule: Rule, rest: list[_Part]) -> bool:
+        if self.checker is not None and next(self.checker.comment(rule), None):
+            return False
+        # The reader keeps a rule's first comment as Rule.comment and any later one as an
+        # opaque condition, so the first comment goes back in front of the others.
+        rest = list(rest)
+        later = next((i for i, part in enumerate(rest) if part.is_comment), len(rest))
+        if later:
+            _append_module_parts(parts, rest[:later])
+        parts.append("-m comment --comment " + save_string(rule.comment))
+        if later < len(rest):
+            _append_module_parts(parts, rest[later:])
+        return True
 
 
-def _append_module_parts(parts: list[str], conds, protocol: str | None) -> None:
+def _append_module_parts(parts: list[str], rest: list[_Part]) -> None:
     """The ``-m`` conditions, in the model's order; consecutive options of one mergeable
     module share its ``-m`` unless an option repeats."""
     current = None
     keys: set = set()
-    for cond in conds:
-        module, key, text = _module_part(cond, protocol)
+    for part in rest:
+        module, key, text = part.module, part.key, part.text
         if module != current or module not in MERGEABLE_MODULES or key in keys:
             parts.append("-m " + module)
             current, keys = module, set()
@@ -305,15 +446,25 @@ def ordered_chains(table: Table) -> list[Chain]:
     return chains
 
 
-def _table_lines(table: Table) -> Iterator[str]:
+def _table_lines(table: Table, checker: _Checker | None = None) -> list[str] | None:
+    """The table's block; None when ``checker`` would refuse something in it."""
+    if checker is not None and not checker.structure_ok(table):
+        return None
     chains = ordered_chains(table)
-    yield "*" + table.name
+    lines = ["*" + table.name]
+    lines.extend([f":{chain.name} {chain.policy or '-'} [0:0]" for chain in chains])
+    writer = _LineWriter(checker, table)
+    line = writer.line
     for chain in chains:
-        yield f":{chain.name} {chain.policy or '-'} [0:0]"
-    for chain in chains:
+        if checker is not None and any(rule.chain != chain.name for rule in chain.rules):
+            return None
         for rule in chain.rules:
-            yield rule_line(rule)
-    yield "COMMIT"
+            text = line(rule)
+            if text is None:
+                return None
+            lines.append(text)
+    lines.append("COMMIT")
+    return lines
 
 
 def header_line(source_name: str) -> str:
@@ -328,10 +479,24 @@ class IptablesRestore(Backend):
     def check(self, ruleset: Ruleset) -> list[Diagnostic]:
         return list(_Checker(ruleset).run())
 
+    def render(self, ruleset: Ruleset, *, source_name: str) -> str:
+        # One pass: each rule is checked as it is written, and only a ruleset with a
+        # problem goes through the full check (which finds every diagnostic, in order).
+        text = self._render(ruleset, source_name, _Checker(ruleset))
+        if text is None:
+            return super().render(ruleset, source_name=source_name)
+        return text
+
     def render_checked(self, ruleset: Ruleset, *, source_name: str) -> str:
+        return self._render(ruleset, source_name, None)
+
+    def _render(self, ruleset: Ruleset, source_name: str, checker: _Checker | None) -> str | None:
         lines = [header_line(source_name)]
         for table in ruleset.tables:
-            lines.extend(_table_lines(table))
+            block = _table_lines(table, checker)
+            if block is None:
+                return None
+            lines.extend(block)
         lines.append("")
         return "\n".join(lines)
 
@@ -393,6 +558,21 @@ class _Checker:
         if len(chain.name) > CHAIN_NAME_MAX:
             yield self.error("FW013", f"chain name `{chain.name}` is longer than "
                              f"{CHAIN_NAME_MAX} characters", chain)
+
+    def structure_ok(self, table: Table) -> bool:
+        """True when :meth:`table` finds nothing wrong with the table and its chains (the
+        rules aside)."""
+        if table.name not in BUILTIN_CHAINS:
+            return False
+        names = [chain.name for chain in table.chains]
+        if len(set(names)) != len(names):
+            return False
+        return all(next(self.chain(table, chain), None) is None for chain in table.chains)
+
+    def cond_ok(self, rule: Rule, cond: Cond, protocol: str | None) -> bool:
+        """True when :meth:`rule` finds nothing wrong with ``cond``."""
+        checker = self._CONDITION_CHECKS.get(type(cond))
+        return checker is not None and next(checker(self, rule, cond, protocol), None) is None
 
     def rule(self, table: Table, chain: Chain, rule: Rule) -> Iterator[Diagnostic]:
         if rule.chain != chain.name:
