@@ -430,33 +430,82 @@ class _Lexicon:
         # word -> its tokens as (type, value, offset), or None when a character in it is
         # no token; words repeat a lot (keywords, ports, networks).
         self.words: dict[str, tuple | None] = {}
+        # The text of a one-line statement before its last word -> the tokens there and
+        # their types. Rules repeat their beginning (`allow tcp 443 from `) and differ in
+        # the last word; tokens are never changed once made, so statements share them.
+        self.heads: dict[str, tuple[tuple, tuple] | None] = {}
 
     def tokenize(self, text: str) -> tuple[list["Tok"], tuple[int, int] | None]:
         """The tokens of a statement, and the (line, column) of a character no terminal
-        matches (None when the whole text is tokens).
+        matches (None when the whole text is tokens)."""
+        tokens, _, bad = self.tokens_and_shape(text)
+        return tokens, bad
+
+    def tokens_and_shape(self, text: str) -> tuple[list["Tok"], tuple[str, ...], tuple[int, int] | None]:
+        """The tokens of a statement, their types, and the (line, column) of a character
+        no terminal matches (None when the whole text is tokens).
 
         A one-line statement without strings is cut at white space and each word's
         tokens are looked up (no token but a string can hold white space, and every
         terminal's look-ahead stops at white space, so this equals scanning the line)."""
         if '"' in text or "\n" in text or _ODD_SPACE(text):
-            return self.scan(text)
+            return self._scan_with_shape(text)
+        words = text.split()
+        if not words:
+            return [], (), None
+        last = words[-1]
+        at = len(text.rstrip()) - len(last)  # split() and rstrip() agree on white space
+        head_text = text[:at]
+        head = self.heads.get(head_text, False)
+        if head is False:
+            head = self._words(text, words[:-1], 0)
+            if len(self.heads) < 100_000:
+                self.heads[head_text] = head
+        parts = self.words.get(last, False)
+        if parts is False:
+            parts = self._word(last)
+        if head is None or parts is None:
+            return self._scan_with_shape(text)
+        if len(parts) == 1:  # the last word is one token (an address, a port)
+            kind, value, first, end = parts[0]
+            return [*head[0], Tok(kind, value, at + first, at + end)], head[1] + (kind,), None
+        tail = self._words(text, (last,), at)
+        return [*head[0], *tail[0]], head[1] + tail[1], None
+
+    def _words(self, text: str, words, pos: int) -> tuple[tuple, tuple] | None:
+        """The tokens of ``words`` (found in ``text`` from ``pos`` on) and their types, or
+        None when a character in one of them is no token."""
         tokens: list[Tok] = []
-        append, words, find = tokens.append, self.words, text.find
-        pos = 0
-        for word in text.split():
-            parts = words.get(word, False)
+        append, find, known = tokens.append, text.find, self.words
+        for word in words:
+            parts = known.get(word, False)
             if parts is False:
-                found, bad = self.scan(word)
-                parts = None if bad else tuple((t.type, t.value, t.start_pos + 1, t.end_column) for t in found)
-                if len(words) < 200_000:
-                    words[word] = parts
+                parts = self._word(word)
             if parts is None:
-                return self.scan(text)
+                return None
             pos = find(word, pos)
             for kind, value, first, end in parts:
                 append(Tok(kind, value, pos + first, pos + end))
             pos += len(word)
-        return tokens, None
+        return tuple(tokens), tuple(t.type for t in tokens)
+
+    def _word(self, word: str) -> tuple | None:
+        m = self.match(word)
+        if m is not None and m.end() == len(word) and m.lastgroup not in self.ignore:
+            kind = m.lastgroup  # the common case: the word is one token
+            if kind == "NAME":
+                kind = self.keywords.get(word, "NAME")
+            parts = ((kind, word, 1, len(word) + 1),)
+        else:
+            found, bad = self.scan(word)
+            parts = None if bad else tuple((t.type, t.value, t.start_pos + 1, t.end_column) for t in found)
+        if len(self.words) < 200_000:
+            self.words[word] = parts
+        return parts
+
+    def _scan_with_shape(self, text: str):
+        tokens, bad = self.scan(text)
+        return tokens, tuple(t.type for t in tokens), bad
 
     def scan(self, text: str) -> tuple[list["Tok"], tuple[int, int] | None]:
         """Tokenise any statement, one terminal match at a time."""
@@ -543,12 +592,11 @@ _SHAPES_MAX = 4096
 
 def parse_statement(text: str):
     """Parse one statement: the statement object, or a :class:`SyntaxProblem`."""
-    tokens, bad = _lexicon().tokenize(text)
+    tokens, shape, bad = _lexicon().tokens_and_shape(text)
     if bad is not None:
         return _bad_character(text, *bad)
     if not tokens:
         return SyntaxProblem(1, 1, 1, "empty statement")
-    shape = tuple(t.type for t in tokens)
     build = _SHAPES.get(shape)
     if build is not None:
         return build(tokens)
