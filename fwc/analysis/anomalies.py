@@ -63,7 +63,7 @@ class Anomaly:
     witness: sp.Cube | None = None  # a cube to draw an example packet from
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     ref: RuleRef
     space: tuple
@@ -80,48 +80,52 @@ class _CoverIndex:
 
     def __init__(self, family: int):
         addr_shift = 8 if family == 4 else 64
-        self.shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
-        self.buckets: dict[int, dict[int, list[_Entry]]] = {f: {} for f in self.FIELDS}
+        shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
+        # (field, shift, buckets) in filing order: one tuple to unpack per field and rule.
+        self.filings = tuple((f, shifts[f], {}) for f in self.FIELDS)
         self.wide: list[_Entry] = []
         # Traffic classes (-i lo, --ctstate ESTABLISHED) overlap nearly every rule but
         # matter only when a rule may be covered: kept apart from the candidates.
         self.classes: list[_Entry] = []
-        self.count = 0
+        # Whether some traffic class holds a corner, by the corner's (iif, oif, state):
+        # classes restrict nothing else, and nearly every rule leaves these fields free.
+        self._class_corners: dict[tuple, bool] = {}
 
     def add(self, entry: _Entry) -> None:
-        self.count += 1
         if entry.is_class:
             self.classes.append(entry)
+            self._class_corners.clear()
             return
-        for f in self.FIELDS:
-            key = self._key(f, entry.space)
-            if key is not None:
-                self.buckets[f].setdefault(key, []).append(entry)
+        space = entry.space
+        first, last = space[0], space[-1]
+        for f, shift, buckets in self.filings:
+            key = first[f][0][0] >> shift
+            if key == last[f][-1][1] >> shift:  # the whole field in one bucket
+                entries = buckets.get(key)
+                if entries is None:
+                    buckets[key] = [entry]
+                else:
+                    entries.append(entry)
                 return
         self.wide.append(entry)
-
-    def _key(self, f: int, space: tuple) -> int | None:
-        shift = self.shifts[f]
-        lo = space[0][f][0][0]
-        hi = space[-1][f][-1][1]
-        if lo >> shift == hi >> shift:
-            return lo >> shift
-        return None
 
     def candidates(self, space: tuple) -> list[_Entry]:
         """Earlier entries, traffic classes aside, that may overlap ``space`` (a superset),
         in rule order."""
         found = list(self.wide)
         sources = 1 if found else 0
-        for f in self.FIELDS:
-            buckets = self.buckets[f]
+        for f, shift, buckets in self.filings:
             if not buckets:
                 continue
-            shift = self.shifts[f]
             values = space[0][f] if len(space) == 1 else iv.normalize(r for c in space for r in c[f])
             for lo, hi in values:
                 first, last = lo >> shift, hi >> shift
-                if last - first < 64:
+                if first == last:  # the usual narrow value: one bucket
+                    entries = buckets.get(first)
+                    if entries:
+                        found.extend(entries)
+                        sources += 1
+                elif last - first < 64:
                     for key in range(first, last + 1):
                         entries = buckets.get(key)
                         if entries:
@@ -134,6 +138,16 @@ class _CoverIndex:
         if sources > 1:  # each source list is in rule order already
             found.sort(key=_ORDER)
         return found
+
+    def classes_hold(self, cube: sp.Cube) -> bool:
+        """Some traffic class matches the lowest corner of ``cube``."""
+        if not self.classes:
+            return False
+        key = (cube[sp.IIF][0][0], cube[sp.OIF][0][0], cube[sp.STATE][0][0])
+        held = self._class_corners.get(key)
+        if held is None:
+            held = self._class_corners[key] = _any_holds(self.classes, cube)
+        return held
 
 
 _ENDS: dict[int, tuple[Table, dict[str, bool]]] = {}
@@ -343,7 +357,7 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
     candidates = index.candidates(space)
     if not candidates and not index.classes:
         return []
-    if _corners_covered(space, candidates, index.classes):
+    if _corners_covered(space, candidates, index):
         every = sorted(candidates + index.classes, key=_ORDER) if index.classes else candidates
         takers, remaining = _cover(space, [e for e in every if sp.overlaps(e.space, space)])
     else:  # certainly not covered
@@ -372,29 +386,29 @@ def _restricted_fields(space: tuple, full: sp.Cube) -> tuple:
     return tuple([f for f, x, y in zip(range(sp.NFIELDS), space[0], full) if x is not y and x != y])
 
 
-def _corners_covered(space: tuple, candidates: list[_Entry], classes: list[_Entry]) -> bool:
+def _corners_covered(space: tuple, candidates: list[_Entry], index: _CoverIndex) -> bool:
     """A cheap necessary test for coverage: the lowest corner of each cube is matched by
     some candidate or traffic class (most rules fail it; no subtraction is needed then)."""
     for cube in space:
-        corner = [values[0][0] for values in cube]
-        if not (_any_holds(candidates, corner) or _any_holds(classes, corner)):
+        if not (_any_holds(candidates, cube) or index.classes_hold(cube)):
             return False
     return True
 
 
-def _any_holds(entries: list[_Entry], point: list) -> bool:
-    """Some entry matches ``point``. Runs for several entries of every rule, so the test
-    of a single-cube entry (only the fields it restricts) is written out here."""
+def _any_holds(entries: list[_Entry], cube: sp.Cube) -> bool:
+    """Some entry matches the lowest corner of ``cube``. Runs for several entries of
+    every rule, so the test of a single-cube entry (only the fields it restricts, the
+    corner read from ``cube`` as needed) is written out here."""
     for entry in entries:
         fields = entry.fields
         if not fields:
-            if _holds(entry.space, point):
+            if _holds(entry.space, [values[0][0] for values in cube]):
                 return True
             continue
-        cube = entry.space[0]
+        restricted = entry.space[0]
         for f in fields:
-            values = cube[f]
-            v = point[f]
+            values = restricted[f]
+            v = cube[f][0][0]
             if len(values) == 1:
                 if v < values[0][0] or v > values[0][1]:
                     break

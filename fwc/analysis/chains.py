@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..model import TERMINAL_TARGETS, Chain, Match, Rule, Table
 from . import space as sp
-from .compile import is_opaque, match_space
+from .compile import is_opaque, lower_match
 from .packet import Packet
 
 MAX_DEPTH = 64
@@ -85,7 +85,7 @@ def lowered(match: Match, family: int) -> tuple[tuple, bool]:
     entry = _SPACES.get(id(match))
     if entry is not None and entry[0] is match and entry[1] == family:
         return entry[2]
-    result = (tuple(match_space(match, family)), is_opaque(match))
+    result = lower_match(match, family)
     if len(_SPACES) > 1_000_000:
         _SPACES.clear()
     _SPACES[id(match)] = (match, family, result)

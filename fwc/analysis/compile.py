@@ -93,7 +93,25 @@ def iface_intervals(name: str) -> iv.Intervals:
     return ((code, code),)
 
 
+# An address condition's interval, by the condition's identity: the readers intern
+# conditions (a 100k-rule policy holds ~40k distinct ones among ~290k uses) and the
+# ipaddress conversions cost more than the lookup. The entry keeps the condition alive
+# (its id is not reused while cached).
+_ADDR_INTERVALS: dict[int, tuple[Addr, iv.Intervals]] = {}
+
+
 def _addr_intervals(cond: Addr) -> iv.Intervals:
+    entry = _ADDR_INTERVALS.get(id(cond))
+    if entry is not None and entry[0] is cond:
+        return entry[1]
+    if len(_ADDR_INTERVALS) > 1_000_000:
+        _ADDR_INTERVALS.clear()
+    value = _network_intervals(cond)
+    _ADDR_INTERVALS[id(cond)] = (cond, value)
+    return value
+
+
+def _network_intervals(cond: Addr) -> iv.Intervals:
     value = cond.value
     if isinstance(value, tuple):
         return ((int(value[0]), int(value[1])),)
@@ -147,15 +165,24 @@ def _ports_cubes(cond: Ports, u: Universe) -> list[dict[int, iv.Intervals]]:
 
 
 def match_space(match: Match, family: int) -> Space:
-    """The packets the rule's modelled conditions accept (opaque ones are ignored).
+    """The packets the rule's modelled conditions accept (opaque ones are ignored)."""
+    return list(lower_match(match, family)[0])
+
+
+def lower_match(match: Match, family: int) -> tuple[tuple, bool]:
+    """(the packets the modelled conditions accept as a tuple of cubes, whether the
+    match has an opaque condition: see :func:`is_opaque`).
 
     Written for speed (it runs once per rule): the cube is narrowed in place, field by
     field, and only multiport ``--ports`` (either port) splits it in two at the end.
+    Opaqueness is found on the way (only conditions off the fast paths can be opaque),
+    not by a second pass over the conditions.
     """
     u = universe(family)
     full = u.full
     cube = list(full)
     either = []
+    opaque = False
     for cond in match.conds:
         kind = type(cond)
         # Inline fast paths for the usual conditions on a still-free field.
@@ -166,7 +193,7 @@ def match_space(match: Match, family: int) -> Space:
                 continue
         elif kind is Proto and not cond.negated and cube[PROTO] is full[PROTO]:
             number = PROTOCOLS.get(cond.name, -1)
-            if number is not None and number > 0:
+            if number is not None and number > 0:  # a known protocol: not opaque
                 cube[PROTO] = ((number, number),)
                 continue
         elif kind is Ports and not cond.negated and cond.field != "ports":
@@ -183,17 +210,19 @@ def match_space(match: Match, family: int) -> Space:
                 cube[field] = ranges
                 cube[FRAG] = FIRST_FRAGMENT
                 continue
+        if not opaque and _is_opaque_condition(cond):
+            opaque = True
         lower = _LOWER.get(kind)
         if lower is None:
-            continue  # Opaque, Rate: not modelled
+            continue  # Rate: not modelled
         if lower(cond, cube, u, either) is False:
-            return []
+            return (), is_opaque(match)  # the later conditions may be opaque too
     if not either:
-        return [tuple(cube)]
+        return (tuple(cube),), opaque
     cubes = [cube]
     for parts in either:
         cubes = _apply(cubes, parts)
-    return [tuple(c) for c in cubes]
+    return tuple(tuple(c) for c in cubes), opaque
 
 
 def _narrow(cube: list, field: int, value: iv.Intervals) -> bool:
@@ -287,13 +316,16 @@ def is_opaque(match: Match) -> bool:
     """A condition the analysis cannot decide: an unmodelled match, a rate limit, or a
     protocol fwc has no number for."""
     for c in match.conds:  # a plain loop, not any(<generator>): this runs for every rule
-        kind = type(c)
-        if kind is Proto:
-            if not known_protocol(c):
-                return True
-        elif isinstance(c, (Opaque, Rate)) and not _is_bare_port_module(c):
+        if _is_opaque_condition(c):
             return True
     return False
+
+
+def _is_opaque_condition(c) -> bool:
+    kind = type(c)
+    if kind is Proto:
+        return not known_protocol(c)
+    return isinstance(c, (Opaque, Rate)) and not _is_bare_port_module(c)
 
 
 PORT_MODULES = frozenset({"tcp", "udp", "dccp", "sctp", "udplite"})
