@@ -164,6 +164,9 @@ class _ProtoAlt:
     families: set
     dports: tuple | None = None
     icmp: dict | None = None  # family -> [(type, code)]
+    # For an alternative shared by many rules: what _emit derives from it, by family,
+    # action and the rule's ports and options (see _alt_plan).
+    plans: dict | None = None
 
 
 class _Loader:
@@ -180,9 +183,14 @@ class _Loader:
         self.stack: list[str] = []
         self.hashlimit_names: dict[str, int] = {}
         self._addr_cache: dict[str, tuple] = {}
-        self._endpoint_cache: dict[tuple, _Endpoint] = {}  # without ports
+        # Checked `from`/`to` clauses without their ports: one item by its text, per
+        # side, else by (side, negated, texts).
+        self._sources: dict[str, _Endpoint] = {}
+        self._destinations: dict[str, _Endpoint] = {}
+        self._endpoint_cache: dict[tuple, _Endpoint] = {}
         self._ports_cache: dict[tuple | str, tuple] = {}
         self._alts_cache: dict[tuple, list[_ProtoAlt]] = {}
+        self._every_protocol = [_ProtoAlt(None, {4, 6}, plans={})]  # a rule without a protocol
         # per statement
         self.path = path
         self.stmt: Statement | None = None
@@ -488,14 +496,15 @@ class _Loader:
         """The protocols the rule stands for: one, or several for a service."""
         w = r.what
         if w is None:
-            return _EVERY_PROTOCOL
+            return self._every_protocol
         first = w.tokens[0]
         if w.kind == "ports":
-            ports = self._ports(w.items) if w.items else None
-            key = (first.value, ports)
+            items = w.items
+            key = (first.value, None if not items else _items_key(items))
             alts = self._alts_cache.get(key)
             if alts is None:  # shared by the rules that say the same: never changed
-                alts = self._alts_cache[key] = [_ProtoAlt(first.value, {4, 6}, ports)]
+                ports = self._ports(items) if items else None
+                alts = self._alts_cache[key] = [_ProtoAlt(first.value, {4, 6}, ports, plans={})]
             return alts
         if w.kind == "icmp":
             return [self._icmp(first, w.items)]
@@ -601,10 +610,7 @@ class _Loader:
     def _ports(self, items) -> tuple[tuple[int, int], ...]:
         """Port items (numbers, ranges, `$name`s) as inclusive ranges, duplicates removed.
         Cached by the text of the items: large policies repeat their port lists."""
-        if len(items) == 1 and not isinstance(items[0], PortRange):
-            key = items[0].value
-        else:
-            key = tuple(x.value if not isinstance(x, PortRange) else (x.lo.value, x.hi.value) for x in items)
+        key = _items_key(items)
         found = self._ports_cache.get(key)
         if found is None:
             found = self._ports_cache[key] = tuple(self._resolve_ports(items))
@@ -670,28 +676,36 @@ class _Loader:
     def _endpoint(self, ep) -> _Endpoint:
         """Check a `from`/`to` clause. The result for the same addresses is cached: large
         policies repeat their networks."""
-        negated = ep.addrs.negated is not None
         tokens = ep.addrs.items
-        key = (ep.side, negated, tokens[0].value if len(tokens) == 1 else tuple(t.value for t in tokens))
-        found = self._endpoint_cache.get(key)
-        if found is None:
-            field_name = "src" if ep.side == "from" else "dst"
-            if len(tokens) == 1 and not negated and tokens[0].type == "ADDR":
-                found = self._one_address(field_name, tokens[0])
-            else:
-                found = self._address_list(field_name, self._addresses(ep), negated, ep)
-            self._endpoint_cache[key] = found
+        if len(tokens) == 1 and ep.addrs.negated is None:  # the common case, one item
+            cache = self._sources if ep.side == "from" else self._destinations
+            found = cache.get(tokens[0].value)
+            if found is None:
+                found = cache[tokens[0].value] = self._new_endpoint(ep)
+        else:
+            key = (ep.side, ep.addrs.negated is not None, tuple(t.value for t in tokens))
+            found = self._endpoint_cache.get(key)
+            if found is None:
+                found = self._endpoint_cache[key] = self._new_endpoint(ep)
         if ep.ports:
             found = replace(found, ports=self._ports(ep.ports))
         return found
 
+    def _new_endpoint(self, ep) -> _Endpoint:
+        negated = ep.addrs.negated is not None
+        tokens = ep.addrs.items
+        field_name = "src" if ep.side == "from" else "dst"
+        if len(tokens) == 1 and not negated and tokens[0].type == "ADDR":
+            return self._one_address(field_name, tokens[0])
+        return self._address_list(field_name, self._addresses(ep), negated, ep)
+
     def _one_address(self, field_name: str, tok) -> _Endpoint:
         """The common case, a single address, network or range."""
-        a = self._address(tok.value, tok)
-        cond = self._addr_cond(field_name, a.cond_value, False)
-        family = _FAMILY_SETS[a.version]
+        value, version = self._address_value(tok.value, tok)
+        cond = self._addr_cond(field_name, value, False)
+        family = _FAMILY_SETS[version]
         split = ((cond,), ()) if cond.module is None else ((), (cond,))
-        return _Endpoint(family, {a.version: [(cond,)]}, None, family, {a.version: [split]})
+        return _Endpoint(family, {version: [(cond,)]}, None, family, {version: [split]})
 
     def _address_list(self, field_name: str, resolved: list[_Address], negated: bool, ep) -> _Endpoint:
         families = {a.version for a in resolved if a.version}
@@ -749,11 +763,20 @@ class _Loader:
     def _address(self, text: str, where) -> _Address:
         """Check one address item; ``where`` is its Span, or its token in the current
         statement (turned into a Span only for a message)."""
-        cached = self._addr_cache.get(text)
-        if cached is not None:
-            return _Address(cached[0], cached[1], where, text)
+        value, version = self._address_value(text, where)
+        return _Address(value, version, where, text)
+
+    def _address_value(self, text: str, where) -> tuple:
+        """An address item's condition value (network, range or None for any) and its
+        family, checked once per text."""
+        found = self._addr_cache.get(text)
+        if found is None:
+            found = self._addr_cache[text] = self._check_address(text, where)
+        return found
+
+    def _check_address(self, text: str, where) -> tuple:
         if text == "any":
-            return _Address(None, None, where, text)
+            return None, None
         if "-" in text:
             span = self.where(where)
             first, _, last = text.partition("-")
@@ -763,7 +786,7 @@ class _Loader:
             if a > b:
                 raise self.problem("FW008", span, f"range `{text}` is backwards: the first address must not be greater than the last",
                                    help=f"write `{b}-{a}`")
-            found = _Address((a, b), a.version, where, text)
+            return (a, b), a.version
         else:
             try:
                 net = _network(text)
@@ -775,9 +798,7 @@ class _Loader:
                                        help=f"iptables would silently use {meant}; write the network, or the single address without a prefix",
                                        fix=Fix(f"replace with {meant}", (Edit(span, str(meant)),), safe=False)) from None
                 raise self._bad_address(text, span, exc) from None
-            found = _Address(net, net.version, where, text)
-        self._addr_cache[text] = (found.cond_value, found.version)
-        return found
+            return net, net.version
 
     def where(self, where) -> Span:
         return where if isinstance(where, Span) else self.span(where)
@@ -992,7 +1013,7 @@ class _Loader:
                           for i in ins or [None] for o in outs or [None]]
         else:
             iface_sets = _NO_IFACES
-        verdict = _VERDICT_TARGETS.get(action)
+        with_value = with_tok.value if with_tok is not None else None
         for family in families:
             out = self.rules[family][chain]
             if dst is None:
@@ -1005,13 +1026,12 @@ class _Loader:
             for alt in alts:
                 if family not in alt.families:
                     continue
-                proto_name = _proto_name(alt.name, family)
-                target = verdict or self._target(action, proto_name, family, with_tok)
-                extra = state or _SHORTHAND_STATES.get(alt.name)
-                matches = () if extra is None else (extra,)
                 dports = alt.dports if alt.dports is not None else to_ports
-                proto_conds = _proto_alternatives(alt, proto_name, family, sports, dports)
-                head_proto = _HEAD_PROTO[proto_name] if proto_name in _HEAD_PROTO else _head_proto(proto_name)
+                plans = alt.plans
+                plan = None if plans is None else plans.get((family, action, with_value, state, sports, dports))
+                if plan is None:
+                    plan = self._alt_plan(alt, family, action, with_tok, state, sports, dports)
+                target, head_proto, proto_conds, matches = plan
                 for ifaces in iface_sets:
                     for base, ranges in addr_sets:
                         head = base + ifaces + head_proto + ranges
@@ -1022,6 +1042,20 @@ class _Loader:
                             if rate is not None:
                                 conds += (rate,)
                             out.append(_new_rule(chain, _new_match(conds), target, comment, span, None, text))
+
+    def _alt_plan(self, alt: _ProtoAlt, family: int, action: str, with_tok, state, sports, dports) -> tuple:
+        """What the rules of one protocol alternative share: the target, the `-p`
+        condition, the port or ICMP conditions of each rule, and the state match."""
+        proto_name = _proto_name(alt.name, family)
+        target = self._target(action, proto_name, family, with_tok)
+        head_proto = (_proto(proto_name),) if proto_name else ()
+        proto_conds = _proto_alternatives(alt, proto_name, family, sports, dports)
+        extra = state or _SHORTHAND_STATES.get(alt.name)
+        plan = target, head_proto, proto_conds, () if extra is None else (extra,)
+        if alt.plans is not None:
+            with_value = with_tok.value if with_tok is not None else None
+            alt.plans[family, action, with_value, state, sports, dports] = plan
+        return plan
 
     def _target(self, action: str, proto: str | None, family: int, with_tok) -> Target:
         if action == "allow":
@@ -1064,11 +1098,9 @@ class _Loader:
 _BOTH = frozenset(FAMILIES)
 _NO_IFACES = [()]
 _NO_ADDRESSES = [((), ())]
-_VERDICT_TARGETS = {"allow": ACCEPT, "deny": DROP, "drop": DROP}
 # The model's constructors without the frozen dataclass __init__ (one call per rule).
 _new_rule, _new_match, _new_span, _new_addr = maker(Rule), maker(Match), maker(Span), maker(Addr)
 _FAMILY_SETS = {4: frozenset({4}), 6: frozenset({6})}
-_EVERY_PROTOCOL = [_ProtoAlt(None, {4, 6})]  # a rule without a protocol (never changed)
 _IN_ORDER = {frozenset({4}): [4], frozenset({6}): [6], _BOTH: [4, 6]}
 
 _SHORTHAND_STATES = {
@@ -1099,15 +1131,6 @@ def _split_addresses(addrs: tuple) -> tuple[tuple, tuple]:
 @functools.cache
 def _proto(name: str) -> Proto:
     return Proto(name)
-
-
-# `-p NAME` as the conditions it adds to a rule's head (none for every protocol).
-_HEAD_PROTO: dict[str | None, tuple] = {None: ()}
-
-
-def _head_proto(name: str) -> tuple:
-    found = _HEAD_PROTO[name] = (_proto(name),)
-    return found
 
 
 def _proto_name(name: str | None, family: int) -> str | None:
@@ -1207,6 +1230,13 @@ def _network(text: str):
 
 # Octets without leading zeros (which ipaddress refuses, with its own message).
 _DOTTED_QUAD = re.compile(r"(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)\.(0|[1-9]\d?\d?)(?:/(\d{1,2}))?").fullmatch
+
+
+def _items_key(items):
+    """Port items (number, range or `$name` tokens) by their text, as a cache key."""
+    if len(items) == 1 and not isinstance(items[0], PortRange):
+        return items[0].value
+    return tuple(x.value if not isinstance(x, PortRange) else (x.lo.value, x.hi.value) for x in items)
 
 
 def _first_token(item):
