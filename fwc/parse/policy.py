@@ -436,7 +436,8 @@ class _Loader:
             ins, outs = (["lo"], []) if chain == "INPUT" else ([], ["lo"])
         src = self._endpoint(r.source) if r.source else None
         dst = self._endpoint(r.dest) if r.dest else None
-        self._check_ports_have_protocol(r, alts, src, dst)
+        if src is not None and src.ports is not None or dst is not None and dst.ports is not None:
+            self._check_ports_have_protocol(r, alts, src, dst)  # only ports can be misplaced
         families = self._families(r, alts, src, dst)
         if "state" in opts and _names(alts, ("established", "invalid")):
             raise self.problem("FW001", self.span(opts["state"][0]), f"`{r.what.tokens[0].value}` already sets the connection state")

@@ -51,6 +51,13 @@ def split_statements(text: str) -> tuple[list[Statement], list[RawComment]]:
     first = depth = 0
     lines = text.removeprefix("\ufeff").split("\n")  # a byte order mark is not a character
     for number, line in enumerate(lines, 1):
+        if not pending and "#" not in line and '"' not in line and "{" not in line and "\r" not in line:
+            # The common line: one statement (or nothing), no comment, no string, no brace.
+            code = line.lstrip()
+            if code:
+                start = len(line) - len(code)
+                statements.append(Statement(line, number, start + 1, number, len(line.rstrip()) + 1))
+            continue
         if line.endswith("\r"):
             line = line[:-1]
         code, hash_at = _strip_comment(line)
