@@ -455,7 +455,8 @@ class _Lexicon:
         A one-line statement without strings is cut at white space and each word's
         tokens are looked up (no token but a string can hold white space, and every
         terminal's look-ahead stops at white space, so this equals scanning the line)."""
-        if '"' in text or "\n" in text or _ODD_SPACE(text):
+        plain = text.isascii() and text.isprintable()  # no line break, no odd white space
+        if '"' in text or not plain and ("\n" in text or _ODD_SPACE(text)):
             return self._scan_with_shape(text)
         words = text.split()
         if not words:
