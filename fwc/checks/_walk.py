@@ -21,6 +21,7 @@ ask the same question share one walk.
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,11 @@ class Probe:
     # external interface is none of them.
     trusted: frozenset[str] = frozenset()
 
+    def __post_init__(self):
+        # (version, integer) of src and dst, or None: found once per probe, since every
+        # address condition of a walk compares them.
+        object.__setattr__(self, "numbers", (_number(self.src), _number(self.dst)))
+
     def describe(self) -> str:
         """The probe in words, for messages."""
         parts = []
@@ -90,26 +96,50 @@ class Probe:
         return " ".join(parts)
 
 
+def _number(address) -> tuple[int, int] | None:
+    return None if address is None else (address.version, int(address))
+
+
 # --------------------------------------------------------------------------- matching
 
 
 def _addr(cond: Addr, probe: Probe) -> bool | None:
-    address = probe.src if cond.field == "src" else probe.dst
-    value = cond.value
-    if isinstance(value, str):  # a host name: fwc cannot know its addresses
+    entry = _ADDR_BOUNDS.get(id(cond))
+    if entry is None or entry[0] is not cond:
+        entry = _remember_bounds(cond)
+    _, version, lo, hi = entry
+    if version is None:  # a host name: fwc cannot know its addresses
         return None
-    if isinstance(value, tuple):  # an iprange
-        if address is None or address.version != value[0].version:
-            return None
-        return int(value[0]) <= int(address) <= int(value[1])
-    # Mask test, not bounds: Addr.bounds() builds the broadcast address on every call
-    # (netmask is a plain attribute, prefixlen a property).
-    mask = int(value.netmask)
-    if mask == 0:  # /0: any address
+    if lo is None:  # /0: any address
         return True
-    if address is None or address.version != value.version:
+    address = probe.numbers[0 if cond.field == "src" else 1]
+    if address is None or address[0] != version:
         return None
-    return int(address) & mask == int(value.network_address)
+    return lo <= address[1] <= hi
+
+
+# An address condition as (condition, version, first, last) integers, by the condition's
+# identity: every probe walk tests each condition, and ipaddress's int() and version
+# are Python-level calls. The readers intern conditions (a 100k-rule policy holds ~40k
+# distinct ones); the entry keeps the condition alive, so its id is not reused.
+_ADDR_BOUNDS: dict[int, tuple] = {}
+
+
+def _remember_bounds(cond: Addr) -> tuple:
+    value = cond.value
+    if isinstance(value, str):
+        entry = (cond, None, None, None)
+    elif isinstance(value, tuple):  # an iprange (no "any" shortcut: its family counts)
+        entry = (cond, value[0].version, int(value[0]), int(value[1]))
+    elif value.prefixlen == 0:
+        entry = (cond, value.version, None, None)
+    else:
+        lo = int(value.network_address)
+        entry = (cond, value.version, lo, lo | int(value.hostmask))
+    if len(_ADDR_BOUNDS) > 1_000_000:
+        _ADDR_BOUNDS.clear()
+    _ADDR_BOUNDS[id(cond)] = entry
+    return entry
 
 
 def _iface(cond: Iface, probe: Probe) -> bool | None:
@@ -297,7 +327,9 @@ class _Walker:
         return outcome
 
     def rules(self, chain: Chain, rules: tuple[Rule, ...]) -> Outcome:
-        tested = 0
+        # ``tested`` counts the rules of this chain up to the current one (those the
+        # source index skips included) and the rules tested in the chains it entered.
+        tested = entered = 0
         # After a RETURN that may match, a later verdict only holds for the packets that
         # did not return, so it settles the walk only if it is of the kind a MAYBE settles.
         may_have_returned = False
@@ -307,9 +339,10 @@ class _Walker:
                 return Outcome("through", None, chain, tested)
             return Outcome(kind, rule, where, tested)
 
-        for rule in rules:
+        for position in may_match(chain, rules, self.probe):
+            rule = rules[position]
             target = rule.target
-            tested += 1
+            tested = position + 1 + entered
             if target is None:
                 continue
             how = match_probe(rule.match.conds, self.probe)
@@ -318,6 +351,7 @@ class _Walker:
             sub_chain = user_chain(self.table, target.name)
             if sub_chain is not None:
                 sub = self.chain(sub_chain)
+                entered += sub.tested
                 tested += sub.tested
                 if sub.kind != "through":
                     if how == ALL or sub.kind == self.maybe_decides:
@@ -335,7 +369,7 @@ class _Walker:
             kind = self.kind_of(target.name)
             if how == ALL or (how == MAYBE and kind == self.maybe_decides):
                 return decided(kind, rule, chain)
-        return Outcome("through", None, chain, tested)
+        return Outcome("through", None, chain, len(rules) + entered)
 
 
 def _is_terminal(name: str) -> bool:
@@ -403,6 +437,80 @@ def walk_cached(ctx, ruleset: Ruleset, chain_name: str, probe: Probe, *,
         return walk(t, chain_name, probe, bad=bad, maybe_decides=maybe_decides) if t else None
 
     return ctx.fact(key, compute)
+
+
+# --------------------------------------------------------------------------- source index
+
+# Chains shorter than this are walked rule by rule: the index would cost more.
+INDEX_FROM = 512
+# Buckets of the source index: one /16 of IPv4, one /48 of IPv6.
+_BUCKET_SHIFT = {4: 16, 6: 80}
+
+
+def may_match(chain: Chain, rules: tuple[Rule, ...], probe: Probe) -> Iterable[int]:
+    """The positions of ``rules`` (``chain``'s) that may match ``probe``, in order.
+
+    A probe from a known source does not match a rule whose source network leaves it
+    out (match_probe says NONE: one false condition is enough). Long chains (blocklists,
+    per-client accepts) are mostly such rules, so they are filed by their source
+    network's bucket and a walk from a known source visits only the rules of its bucket
+    and those without a narrow source. Other walks visit every rule.
+    """
+    source = probe.numbers[0]
+    if source is None or len(rules) < INDEX_FROM or rules is not chain.rules:
+        return range(len(rules))
+    version, number = source
+    if version not in _BUCKET_SHIFT:
+        return range(len(rules))
+    anywhere, buckets = _source_index(chain, version)
+    bucket = buckets.get(number >> _BUCKET_SHIFT[version])
+    return heapq.merge(anywhere, bucket) if bucket else anywhere
+
+
+# Per chain object: {version: (positions of rules without a narrow source of that
+# version, {bucket: positions})}; kept for the few most recent chains, like _TRUSTED.
+_SOURCE_INDEX: dict[int, tuple[Chain, dict]] = {}
+
+
+def _source_index(chain: Chain, version: int) -> tuple[list[int], dict[int, list[int]]]:
+    entry = _SOURCE_INDEX.get(id(chain))
+    if entry is None or entry[0] is not chain:
+        if len(_SOURCE_INDEX) >= 16:
+            _SOURCE_INDEX.pop(next(iter(_SOURCE_INDEX)))
+        entry = (chain, {})
+        _SOURCE_INDEX[id(chain)] = entry
+    by_version = entry[1]
+    if version not in by_version:
+        by_version[version] = _file_by_source(chain.rules, version)
+    return by_version[version]
+
+
+def _file_by_source(rules: tuple[Rule, ...], version: int) -> tuple[list[int], dict[int, list[int]]]:
+    """Each rule's position under the bucket of a source condition of ``rule`` that is
+    false for every address of ``version`` outside one bucket (see _addr), or under
+    ``anywhere``. One loop, no call per rule: it runs over every rule of a long chain."""
+    shift = _BUCKET_SHIFT[version]
+    anywhere: list[int] = []
+    buckets: dict[int, list[int]] = {}
+    for position, rule in enumerate(rules):
+        key = None
+        for cond in rule.match.conds:
+            if type(cond) is Addr and cond.field == "src" and not cond.negated:
+                entry = _ADDR_BOUNDS.get(id(cond))
+                if entry is None or entry[0] is not cond:
+                    entry = _remember_bounds(cond)
+                if entry[1] == version and entry[2] is not None and entry[2] >> shift == entry[3] >> shift:
+                    key = entry[2] >> shift
+                    break
+        if key is None:
+            anywhere.append(position)
+        else:
+            filed = buckets.get(key)
+            if filed is None:
+                buckets[key] = [position]
+            else:
+                filed.append(position)
+    return anywhere, buckets
 
 
 # --------------------------------------------------------------------------- flattening

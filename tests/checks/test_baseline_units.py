@@ -4,6 +4,7 @@ whose answers depend on it, on hand-built model objects (no frontend involved)."
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -440,3 +441,114 @@ def test_walk_agrees_with_a_plain_simulation_on_known_packets(case):
     out = w.walk(table_, "INPUT", pkt)
     assert (out.kind == "bad") == (verdict in w.DROPS)
     assert out.rule is deciding
+
+
+# --------------------------------------------------------------------------- the source index
+
+
+def _walk_both_ways(table_: Table, probe, **kw):
+    """The walk with every chain indexed by source, and with none."""
+    saved = w.INDEX_FROM
+    try:
+        w.INDEX_FROM = 0
+        w._SOURCE_INDEX.clear()
+        indexed = w.walk(table_, "INPUT", probe, **kw)
+        w.INDEX_FROM = 10 ** 9
+        plain = w.walk(table_, "INPUT", probe, **kw)
+    finally:
+        w.INDEX_FROM = saved
+    return indexed, plain
+
+
+QUESTIONS = st.sampled_from([(w.DROPS, "good"), (w.ACCEPTS, "good"), (w.DROPS, "bad"), (w.DROPS, None)])
+
+
+def _assert_same_walk(table_: Table, probe, question) -> None:
+    bad, maybe_decides = question
+    indexed, plain = _walk_both_ways(table_, probe, bad=bad, maybe_decides=maybe_decides)
+    assert indexed.kind == plain.kind
+    assert indexed.rule is plain.rule
+    assert indexed.chain is plain.chain
+    assert indexed.tested == plain.tested
+
+
+@settings(max_examples=300, deadline=None)
+@given(rulesets().flatmap(lambda r: st.tuples(st.just(r), concrete_packets(r))), QUESTIONS,
+       st.booleans())
+def test_the_source_index_changes_no_walk(case, question, external):
+    ruleset, pkt = case
+    if external:  # FW103's question: any interface but the trusted ones
+        pkt = replace(pkt, iface_in=w.EXTERNAL)
+    _assert_same_walk(ruleset.tables[0], pkt, question)
+
+
+@st.composite
+def source_lists(draw):
+    """A chain of rules from sources in a few index buckets (narrow, wide, negated,
+    ranges, other family), rules without a source, jumps to a user chain; and a probe
+    whose source is often one of the rules'."""
+    family = draw(st.sampled_from([4, 6]))
+    bits, make_net, make_addr = ((32, ipaddress.IPv4Network, ipaddress.IPv4Address) if family == 4
+                                 else (128, ipaddress.IPv6Network, ipaddress.IPv6Address))
+    shift = bits - (16 if family == 4 else 48)
+    buckets = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3))
+    addresses = []
+
+    def source():
+        prefix = draw(st.sampled_from([8, bits - shift, bits - 8, bits - 2, bits]))
+        value = (draw(st.sampled_from(buckets)) << shift) + draw(st.integers(0, (1 << shift) - 1))
+        net = make_net((value >> (bits - prefix) << (bits - prefix), prefix))
+        addresses.append(make_addr(value))
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            return Addr("src", (net.network_address, net.broadcast_address), module="iprange")
+        if kind == 1:
+            other = ipaddress.ip_network("2001:db8::/64" if family == 4 else "10.0.0.0/16")
+            return Addr("src", other)
+        return Addr("src", net, negated=kind == 2)
+
+    def rules_of(chain_name: str, size: int, jump: bool) -> list[Rule]:
+        out = []
+        for _ in range(size):
+            conds = [source() for _ in range(draw(st.integers(0, 2)))]
+            if draw(st.booleans()):
+                conds.append(Proto(draw(st.sampled_from(["tcp", "udp"]))))
+            if draw(st.integers(0, 5)) == 0:
+                conds.append(Rate((("limit", "1/sec"),)))
+            targets = ["ACCEPT", "DROP", "REJECT", "RETURN", None, "LOG"] + (["sub"] if jump else [])
+            target = draw(st.sampled_from(targets))
+            goto = target == "sub" and draw(st.booleans())
+            out.append(rule(chain_name, target, *conds, goto=goto))
+        return out
+
+    sub = user("sub", *rules_of("sub", draw(st.integers(0, 6)), False))
+    top = builtin("INPUT", draw(st.sampled_from(["ACCEPT", "DROP"])),
+                  *rules_of("INPUT", draw(st.integers(1, 40)), True))
+    source_address = draw(st.one_of(st.sampled_from(addresses), st.integers(0, 2 ** bits - 1).map(make_addr))
+                          if addresses else st.integers(0, 2 ** bits - 1).map(make_addr))
+    probe = w.Probe(family, proto=draw(st.sampled_from(["tcp", "udp", None])), src=source_address)
+    return table(top, sub), probe
+
+
+@settings(max_examples=400, deadline=None)
+@given(source_lists(), QUESTIONS)
+def test_the_source_index_changes_no_walk_of_a_source_list(case, question):
+    table_, probe = case
+    _assert_same_walk(table_, probe, question)
+
+
+def test_a_long_blocklist_is_walked_through_the_source_bucket():
+    blocked = [rule("INPUT", "DROP", Addr("src", ipaddress.ip_network(f"10.{i // 256}.{i % 256}.0/24")))
+               for i in range(2000)]
+    accepts = [rule("INPUT", "ACCEPT", Addr("src", ipaddress.ip_network("198.51.100.0/24")), *tcp_dport(22)),
+               rule("INPUT", "ACCEPT", *tcp_dport(80))]
+    t = table(builtin("INPUT", "DROP", *blocked, *accepts))
+    from_listed = w.Probe(4, proto="tcp", dport=22, src=ipaddress.ip_address("10.3.7.9"))
+    out = walk(t, from_listed)
+    assert (out.kind, out.rule, out.tested) == ("bad", blocked[3 * 256 + 7], 3 * 256 + 8)
+    from_admin = w.Probe(4, proto="tcp", dport=22, src=ipaddress.ip_address("198.51.100.7"))
+    out = walk(t, from_admin)
+    assert (out.kind, out.rule, out.tested) == ("good", accepts[0], 2001)
+    from_elsewhere = w.Probe(4, proto="udp", dport=53, src=ipaddress.ip_address("203.0.113.1"))
+    out = walk(t, from_elsewhere)
+    assert (out.kind, out.rule, out.tested) == ("bad", None, 2002)
