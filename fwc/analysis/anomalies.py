@@ -219,11 +219,12 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
         if catch_all is not None:
             out.append(Anomaly(AFTER_CATCH_ALL, RuleRef(table, chain, i, rule), [catch_all]))
             continue
+        target = rule.target
         kind = target_kind(rule, table)
         terminal = kind not in (CONTINUE, JUMP) or (
-            kind == JUMP and i < last and always_ends(table, rule.target.name)
+            kind == JUMP and i < last and always_ends(table, target.name)
             and not rule.match.is_opaque)
-        earlier = unlowered.pop(rule.target, None)
+        earlier = unlowered.pop(target, None) if unlowered else None
         for j, other in earlier or ():
             other_space, other_opaque = lowered(other.match, family)
             seen.setdefault(_dup_key(other, other_space, other_opaque),
@@ -231,16 +232,17 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
         # Lowering every rule is the dominant cost on 100k-rule dumps: skip it when no
         # finding can come of it (no earlier rule to compare with, no later rule to
         # cover, no earlier rule with this target, conditions that cannot contradict).
-        if not (earlier or rule.target in lowered_targets or index is not None
-                or (terminal and i < last) or _may_contradict(rule.match)):
-            unlowered.setdefault(rule.target, []).append((i, rule))
-            continue
+        if index is None:
+            if not (earlier or target in lowered_targets or (terminal and i < last)
+                    or _may_contradict(rule.match)):
+                unlowered.setdefault(target, []).append((i, rule))
+                continue
+            lowered_targets.add(target)  # (with an index no rule is skipped any more)
         ref = RuleRef(table, chain, i, rule)
         space, opaque = lowered(rule.match, family)
         # Same packets, same unmodelled conditions, same target: the same rule, however
         # it is spelled (hashing the space is much cheaper than hashing the model).
-        key = _dup_key(rule, space, opaque)
-        lowered_targets.add(rule.target)
+        key = (space, _opaque_conds(rule) if opaque else (), target)
         first = seen.setdefault(key, ref)  # one hash of the key, not two
         if first is not ref:
             out.append(Anomaly(DUPLICATE, ref, [first]))
@@ -251,14 +253,16 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
         if index is not None:
             # Only terminal, modelled rules have order dependencies with earlier ones.
             comparable = order_dependencies and terminal and not opaque
-            out.extend(_compare_with_earlier(ref, space, index, comparable, full))
+            found = _compare_with_earlier(ref, space, index, comparable, full)
+            if found:
+                out.extend(found)
         if terminal and not opaque:
             cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
             if index is None:
                 index = _CoverIndex(family)
             fields = _restricted_fields(cover, full)
             index.add(_Entry(ref, cover, i, _is_traffic_class(cover, fields), fields))
-            if len(space) == 1 and space[0] == full:
+            if not fields and len(cover) == 1:  # every packet (cover is space then)
                 catch_all = ref
     return out
 
@@ -348,8 +352,11 @@ _PINNING = {Ports: _ports_pins, Icmp: _icmp_pins, TcpFlags: _flags_pins}
 
 
 def _dup_key(rule: Rule, space: tuple, opaque: bool) -> tuple:
-    opaque_conds = tuple(c for c in rule.match.conds if isinstance(c, (Opaque, Rate))) if opaque else ()
-    return (space, opaque_conds, rule.target)
+    return (space, _opaque_conds(rule) if opaque else (), rule.target)
+
+
+def _opaque_conds(rule: Rule) -> tuple:
+    return tuple(c for c in rule.match.conds if isinstance(c, (Opaque, Rate)))
 
 
 def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
@@ -359,7 +366,7 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
         return []
     if _corners_covered(space, candidates, index):
         every = sorted(candidates + index.classes, key=_ORDER) if index.classes else candidates
-        takers, remaining = _cover(space, [e for e in every if sp.overlaps(e.space, space)])
+        takers, remaining = _cover(space, every)  # (it skips the entries that miss space)
     else:  # certainly not covered
         if not comparable:
             return []
