@@ -1032,12 +1032,12 @@ class _Loader:
                 plan = None if plans is None else plans.get((family, action, with_value, state, sports, dports))
                 if plan is None:
                     plan = self._alt_plan(alt, family, action, with_tok, state, sports, dports)
-                target, head_proto, proto_conds, matches = plan
+                target, head_proto, tails = plan
                 for ifaces in iface_sets:
                     for base, ranges in addr_sets:
                         head = base + ifaces + head_proto + ranges
-                        for pc in proto_conds:
-                            conds = head + pc + matches
+                        for tail in tails:
+                            conds = head + tail
                             if log is not None:
                                 out.append(self._log_rule(chain, conds, log, action, comment, span, text))
                             if rate is not None:
@@ -1046,13 +1046,15 @@ class _Loader:
 
     def _alt_plan(self, alt: _ProtoAlt, family: int, action: str, with_tok, state, sports, dports) -> tuple:
         """What the rules of one protocol alternative share: the target, the `-p`
-        condition, the port or ICMP conditions of each rule, and the state match."""
+        condition, and the conditions after the addresses of each rule (its port or
+        ICMP match, then the state match)."""
         proto_name = _proto_name(alt.name, family)
         target = self._target(action, proto_name, family, with_tok)
         head_proto = (_proto(proto_name),) if proto_name else ()
-        proto_conds = _proto_alternatives(alt, proto_name, family, sports, dports)
         extra = state or _SHORTHAND_STATES.get(alt.name)
-        plan = target, head_proto, proto_conds, () if extra is None else (extra,)
+        matches = () if extra is None else (extra,)
+        tails = [pc + matches for pc in _proto_alternatives(alt, proto_name, family, sports, dports)]
+        plan = target, head_proto, tails
         if alt.plans is not None:
             with_value = with_tok.value if with_tok is not None else None
             alt.plans[family, action, with_value, state, sports, dports] = plan

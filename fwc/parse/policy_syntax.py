@@ -458,15 +458,20 @@ class _Lexicon:
         plain = text.isascii() and text.isprintable()  # no line break, no odd white space
         if '"' in text or not plain and ("\n" in text or _ODD_SPACE(text)):
             return self._scan_with_shape(text)
-        words = text.split()
-        if not words:
+        if plain:  # printable ASCII: the only white space is the space
+            body = text.rstrip(" ")
+            at = body.rfind(" ") + 1
+            last = body[at:]
+        else:
+            words = text.split()
+            last = words[-1] if words else ""
+            at = len(text.rstrip()) - len(last)  # split() and rstrip() agree on white space
+        if not last:
             return [], (), None
-        last = words[-1]
-        at = len(text.rstrip()) - len(last)  # split() and rstrip() agree on white space
         head_text = text[:at]
         head = self.heads.get(head_text, False)
         if head is False:
-            head = self._words(text, words[:-1], 0)
+            head = self._words(text, head_text.split(), 0)
             if len(self.heads) < 100_000:
                 self.heads[head_text] = head
         parts = self.words.get(last, False)

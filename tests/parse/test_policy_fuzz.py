@@ -1,5 +1,6 @@
 """Property tests: no input makes the policy front end raise; statements parsed from the
-shape cache equal a fresh parse; what it produces renders and reads back unchanged."""
+shape cache equal a fresh parse; the tokeniser's and the lowering's caches give what
+computing afresh gives; what it produces renders and reads back unchanged."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fwc.backends.iptables_restore import render
 from fwc.parse import policy, policy_syntax
 from fwc.parse.policy import load_policy
 from fwc.parse.rules_save import read_rules
+from fwc.source import SourceFile
 
 WORDS = ["allow", "deny", "drop", "reject", "policy", "input", "forward", "output", "accept",
          "define", "service", "include", "raw", "filter", "in", "out", "on", "ipv4", "ipv6",
@@ -157,3 +159,68 @@ def test_fast_ipv4_networks_agree_with_ipaddress(octets, prefix):
     except ValueError:
         got = None
     assert got == expected
+
+
+# --------------------------------------------------------------------------- caches
+
+
+@settings_
+@given(st.lists(st.sampled_from(WORDS[:-3] + ["a,b", "22,80", "é", "\t", "\x0b", "  "]), max_size=8),
+       st.lists(st.sampled_from(WORDS[:-3] + ["a,b", "{22", "$x,", "é", "\xa0"]), min_size=1, max_size=6),
+       st.sampled_from([" ", "  ", "\t", " \t ", "\u2003"]))
+def test_statements_sharing_their_beginning_tokenise_like_the_scanner(head, tails, space):
+    """The tokeniser keeps the tokens of a statement's text before its last word; every
+    statement that begins the same way must still get its own, correct tokens."""
+    lexicon = policy_syntax._Lexicon(policy_syntax._parser())
+    for tail in tails:
+        text = space.join(head + [tail]) + space
+        fast, fast_bad = lexicon.tokenize(text)
+        slow, slow_bad = lexicon.scan(text)
+        assert fast_bad == slow_bad
+        if fast_bad is None:
+            assert [(t.type, t.value, t.line, t.column, t.end_column) for t in fast] == \
+                   [(t.type, t.value, t.line, t.column, t.end_column) for t in slow]
+
+
+class _NoCache(dict):
+    """A cache that keeps nothing: every look-up computes afresh."""
+
+    def __setitem__(self, key, value):
+        pass
+
+
+_LOADER_CACHES = ("_addr_cache", "_sources", "_destinations", "_endpoint_cache", "_ports_cache", "_alts_cache")
+
+
+def _load_without_caches(text: str):
+    loader = policy._Loader("gen.fw")
+    for name in _LOADER_CACHES:
+        assert isinstance(getattr(loader, name), dict), name
+        setattr(loader, name, _NoCache())
+    loader._every_protocol[0].plans = _NoCache()
+    lexicon = policy_syntax._lexicon()
+    saved = lexicon.heads, lexicon.words
+    lexicon.heads, lexicon.words = _NoCache(), _NoCache()
+    try:
+        return loader.run(SourceFile("gen.fw", text))
+    finally:
+        lexicon.heads, lexicon.words = saved
+
+
+def _everything(result):
+    """All a load gives, spans and source text included (they are not part of equality)."""
+    rules = [(family, rule, rule.span, rule.text, [c.span for c in rule.match])
+             for family, ruleset in sorted(result.rulesets.items()) for _, _, rule in ruleset.rules()]
+    chains = [(c.name, c.policy, c.span) for rs in result.rulesets.values() for t in rs.tables for c in t.chains]
+    return rules, chains, result.diagnostics, result.comments, result.directives
+
+
+@settings_
+@given(st.lists(statements(), min_size=1, max_size=6), st.lists(st.sampled_from(WORDS), max_size=8).map(" ".join))
+def test_caches_give_what_computing_afresh_gives(lines, salad):
+    """Rules that write the same addresses, ports or protocols share what was derived
+    from them; repeated at other lines and columns, and after errors, they must still
+    lower exactly as a loader that caches nothing lowers them."""
+    repeated = ["  " + line for line in reversed(lines)] + [salad] + lines
+    text = PRELUDE + "\n".join(lines + repeated) + "\n"
+    assert _everything(load_policy("gen.fw", text=text)) == _everything(_load_without_caches(text))
