@@ -274,6 +274,12 @@ class Template:
             if j not in variable:
                 continue  # words the shape fixes never change
             ns[f"OPT{j}"], ns[f"P{j}"] = opt, parsed
+            limit = _STRING_LIMIT.fullmatch(opt.type)
+            if limit:
+                # A string's only check is its length (as VALUE_TYPES' strN does); one
+                # that is too long goes to the full interpreter, which reports it.
+                code.append(f"    if c{j} and len(texts[{j}]) > {int(limit.group(1))}: raise GIVE_UP")
+                continue
             code += [f"    if c{j}:", f"        v = validate(OPT{j}, texts[{j}], FAMILY)"]
             if opt.type == "nat":
                 code.append(f"        if bool(v) != bool(P{j}): raise GIVE_UP")
@@ -347,5 +353,7 @@ _NEW_SPAN = maker(Span)
 _NEW_TARGET = _NEW[Target]
 _NEW_OPAQUE = _NEW[Opaque]
 _TARGET_NAMES = frozenset(TARGETS) | OTHER_TARGETS
+# Option types that are strings of at most N characters (ipt_extensions' strN).
+_STRING_LIMIT = re.compile(r"str([0-9]+)")
 # A value word: plain, or in double quotes without escapes; never an option or a "!".
 _VALUE = r'((?![-!])(?:"[^"\\\n]*"|[^ "\t\\\n]+))'

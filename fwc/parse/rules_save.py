@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["RulesRead", "read_rules", "parse_rule", "detect_family", "split_words"]
 
 _NEW_RULE, _NEW_MATCH, _NEW_SPAN = maker(Rule), maker(Match), maker(Span)
+_NEW_CHAIN = maker(Chain)
 
 
 @dataclass
@@ -1037,10 +1038,11 @@ class _FileReader:
                         "carriage return as part of every line and fails",
                         help="convert the file to Unix line endings (dos2unix)")
             lines = [l[:-1] if l.endswith("\r") else l for l in lines]
+        stray_returns = "\r" in self.text
         for number, line in enumerate(lines, 1):
             self.line_no, self.line = number, line
             try:
-                if line.endswith("\r"):
+                if stray_returns and line.endswith("\r"):
                     raise LineError("FW001", len(line) - 1, len(line),
                                     "this line ends with a carriage return: iptables-restore "
                                     "reads it as part of the last word and fails",
@@ -1528,8 +1530,8 @@ class _FileReader:
                 policy = chain.policy
                 if policy is None and table.builtin(chain.name):
                     policy = "ACCEPT"
-                chains.append(Chain(chain.name, policy, tuple(map(_first, chain.rules)),
-                                    chain.span, chain.counters))
+                chains.append(_NEW_CHAIN(chain.name, policy, tuple(map(_first, chain.rules)),
+                                         chain.span, chain.counters))
             tables.append(Table(table.name, tuple(chains), table.span, table.committed))
         return Ruleset(self.family, tuple(tables), self.path)
 

@@ -317,6 +317,19 @@ def test_shape_templates_fall_back_on_values_they_cannot_take():
     assert [(d.code, d.span.line) for d in fast.diagnostics] == [("FW010", 4), ("FW008", 5)]
 
 
+def test_shape_templates_give_a_too_long_comment_to_the_full_interpreter():
+    comment = '-A INPUT -s 10.0.0.{n}/32 -m comment --comment "{text}" -j ACCEPT'
+    lines = [comment.format(n=1, text="a b"), comment.format(n=2, text="c d"),
+             comment.format(n=3, text="x" * 256), comment.format(n=4, text="y" * 255),
+             "-A INPUT -m comment --comment z -j DROP", "-A INPUT -m comment --comment " + "w" * 300
+             + " -j DROP"]
+    text = "*filter\n:INPUT DROP [0:0]\n" + "\n".join(lines) + "\nCOMMIT\n"
+    fast, full = read_rules(text, "r.v4"), read_rules(text, "r.v4", shapes=False)
+    assert _everything(fast) == _everything(full)
+    assert fast.diagnostics == full.diagnostics
+    assert [(d.code, d.span.line) for d in fast.diagnostics] == [("FW013", 5), ("FW013", 8)]
+
+
 def test_target_places_follow_jumps_through_user_chains_and_loops():
     text = "\n".join(["*nat", ":PREROUTING ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]", ":A - [0:0]",
                       ":B - [0:0]", "-A PREROUTING -j A", "-A POSTROUTING -j B", "-A B -j A",
