@@ -100,7 +100,8 @@ def iface_intervals(name: str) -> iv.Intervals:
 _ADDR_INTERVALS: dict[int, tuple[Addr, iv.Intervals]] = {}
 
 
-def _addr_intervals(cond: Addr) -> iv.Intervals:
+def addr_intervals(cond: Addr) -> iv.Intervals:
+    """The addresses of a network or range condition (negation aside)."""
     entry = _ADDR_INTERVALS.get(id(cond))
     if entry is not None and entry[0] is cond:
         return entry[1]
@@ -189,7 +190,7 @@ def lower_match(match: Match, family: int) -> tuple[tuple, bool]:
         if kind is Addr and not cond.negated:
             field = SRC if cond.field == "src" else DST
             if cube[field] is full[field]:
-                cube[field] = _addr_intervals(cond)
+                cube[field] = addr_intervals(cond)
                 continue
         elif kind is Proto and not cond.negated and cube[PROTO] is full[PROTO]:
             number = PROTOCOLS.get(cond.name, -1)
@@ -250,7 +251,7 @@ def _lower_proto(cond: Proto, cube, u, either) -> bool:
 
 def _lower_addr(cond: Addr, cube, u, either) -> bool:
     field = SRC if cond.field == "src" else DST
-    return _narrow(cube, field, _negate(u, field, _addr_intervals(cond), cond.negated))
+    return _narrow(cube, field, _negate(u, field, addr_intervals(cond), cond.negated))
 
 
 def _lower_iface(cond: Iface, cube, u, either) -> bool:

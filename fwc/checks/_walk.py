@@ -21,12 +21,15 @@ ask the same question share one walk.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import ipaddress
+import itertools
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator, Literal
+from typing import Iterable, Iterator, Literal, NamedTuple
 
+from ..analysis.compile import addr_intervals
 from ..model import Addr, Chain, Cond, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset, State, Table
 from ..source import Span
 
@@ -129,17 +132,23 @@ def _remember_bounds(cond: Addr) -> tuple:
     value = cond.value
     if isinstance(value, str):
         entry = (cond, None, None, None)
-    elif isinstance(value, tuple):  # an iprange (no "any" shortcut: its family counts)
-        entry = (cond, value[0].version, int(value[0]), int(value[1]))
-    elif value.prefixlen == 0:
-        entry = (cond, value.version, None, None)
     else:
-        lo = int(value.network_address)
-        entry = (cond, value.version, lo, lo | int(value.hostmask))
+        # The bounds the lowering found (cached there too); the version by type, not by
+        # ipaddress's version property.
+        [(lo, hi)] = addr_intervals(cond)
+        first = value[0] if isinstance(value, tuple) else value
+        version = 4 if isinstance(first, (ipaddress.IPv4Address, ipaddress.IPv4Network)) else 6
+        if not isinstance(value, tuple) and lo == 0 and hi == _TOP[version]:
+            entry = (cond, version, None, None)  # /0: any address (an iprange's family counts)
+        else:
+            entry = (cond, version, lo, hi)
     if len(_ADDR_BOUNDS) > 1_000_000:
         _ADDR_BOUNDS.clear()
     _ADDR_BOUNDS[id(cond)] = entry
     return entry
+
+
+_TOP = {4: (1 << 32) - 1, 6: (1 << 128) - 1}
 
 
 def _iface(cond: Iface, probe: Probe) -> bool | None:
@@ -259,6 +268,22 @@ def match_probe(conds: Iterable[Cond], probe: Probe) -> str:
         if value is None:
             result = MAYBE
     return result
+
+
+def matches_all(conds: Iterable[Cond], probe: Probe) -> bool:
+    """``match_probe(conds, probe) == ALL``, without testing the conditions after the
+    first one that is not certainly true (a rate limit never is)."""
+    for cond in conds:
+        matcher = _MATCHERS.get(type(cond))
+        if matcher is not None:
+            value = matcher(cond, probe)
+            if value is None:
+                return False
+            if value == cond.negated:
+                return False
+        elif isinstance(cond, Rate) or cond_matches(cond, probe) is not True:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- walking
@@ -441,7 +466,8 @@ def walk_cached(ctx, ruleset: Ruleset, chain_name: str, probe: Probe, *,
 
 # --------------------------------------------------------------------------- source index
 
-# Chains shorter than this are walked rule by rule: the index would cost more.
+# The rules a walk tests one by one before it turns to the source index (filing a
+# chain costs about as much as walking it; most walks end early).
 INDEX_FROM = 512
 # Buckets of the source index: one /16 of IPv4, one /48 of IPv6.
 _BUCKET_SHIFT = {4: 16, 6: 80}
@@ -452,19 +478,25 @@ def may_match(chain: Chain, rules: tuple[Rule, ...], probe: Probe) -> Iterable[i
 
     A probe from a known source does not match a rule whose source network leaves it
     out (match_probe says NONE: one false condition is enough). Long chains (blocklists,
-    per-client accepts) are mostly such rules, so they are filed by their source
-    network's bucket and a walk from a known source visits only the rules of its bucket
-    and those without a narrow source. Other walks visit every rule.
+    per-client accepts) are mostly such rules, so past its first INDEX_FROM rules (most
+    walks end there) a chain is filed by its rules' source network buckets, and a walk
+    from a known source visits only the rules of its bucket and those without a narrow
+    source. Other walks visit every rule.
     """
     source = probe.numbers[0]
-    if source is None or len(rules) < INDEX_FROM or rules is not chain.rules:
+    if (source is None or source[0] not in _BUCKET_SHIFT or len(rules) <= INDEX_FROM
+            or rules is not chain.rules):
         return range(len(rules))
+    return itertools.chain(range(INDEX_FROM), _indexed(chain, source, INDEX_FROM))
+
+
+def _indexed(chain: Chain, source: tuple[int, int], start: int) -> Iterator[int]:
+    """The positions from ``start`` on that may match a probe from ``source``."""
     version, number = source
-    if version not in _BUCKET_SHIFT:
-        return range(len(rules))
     anywhere, buckets = _source_index(chain, version)
-    bucket = buckets.get(number >> _BUCKET_SHIFT[version])
-    return heapq.merge(anywhere, bucket) if bucket else anywhere
+    bucket = buckets.get(number >> _BUCKET_SHIFT[version], ())
+    yield from heapq.merge(anywhere[bisect.bisect_left(anywhere, start):],
+                           bucket[bisect.bisect_left(bucket, start):])
 
 
 # Per chain object: {version: (positions of rules without a narrow source of that
@@ -516,9 +548,11 @@ def _file_by_source(rules: tuple[Rule, ...], version: int) -> tuple[list[int], d
 # --------------------------------------------------------------------------- flattening
 
 
-@dataclass(frozen=True)
-class Step:
-    """A rule a packet may meet in a built-in chain, with the jumps' conditions before its own."""
+class Step(NamedTuple):
+    """A rule a packet may meet in a built-in chain, with the jumps' conditions before its own.
+
+    A named tuple rather than a frozen dataclass: flatten() makes one per rule of the
+    table, and a tuple is made without a __setattr__ call per field."""
 
     rule: Rule
     conds: tuple[Cond, ...]
@@ -530,6 +564,9 @@ class Step:
 
     def matches(self, probe: Probe) -> str:
         return match_probe(self.conds, probe)
+
+    def matches_all(self, probe: Probe) -> bool:
+        return matches_all(self.conds, probe)
 
 
 def flatten(table: Table, chain_name: str) -> list[Step]:
@@ -543,18 +580,23 @@ def flatten(table: Table, chain_name: str) -> list[Step]:
     steps: list[Step] = []
     expanded: set[str] = {chain_name}
 
+    chains = chain_index(table)
+
     def visit(chain: Chain, path: tuple[Cond, ...], via: tuple[Rule, ...]) -> None:
+        # Runs once per rule of the table: user_chain() and the Match.is_empty property
+        # are written out.
         for rule in chain.rules:
-            conds = path + rule.match.conds if path else rule.match.conds
+            own = rule.match.conds
+            conds = path + own if path else own
             steps.append(Step(rule, conds, via))
             target = rule.target
             if target is None:
                 continue
-            sub = user_chain(table, target.name)
-            if sub is not None and sub.name not in expanded:
+            sub = chains.get(target.name)
+            if sub is not None and sub.policy is None and sub.name not in expanded:
                 expanded.add(sub.name)
                 visit(sub, conds, via + (rule,))
-            if rule.match.is_empty and (target.goto or _is_terminal(target.name) or target.name == "RETURN"):
+            if not own and (target.goto or _is_terminal(target.name) or target.name == "RETURN"):
                 return
 
     visit(chain, (), ())

@@ -552,3 +552,13 @@ def test_a_long_blocklist_is_walked_through_the_source_bucket():
     from_elsewhere = w.Probe(4, proto="udp", dport=53, src=ipaddress.ip_address("203.0.113.1"))
     out = walk(t, from_elsewhere)
     assert (out.kind, out.rule, out.tested) == ("bad", None, 2002)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rulesets().flatmap(lambda r: st.tuples(st.just(r), concrete_packets(r))), st.booleans())
+def test_matches_all_is_match_probe_all(case, unknown_source):
+    ruleset, pkt = case
+    if unknown_source:  # FW302's probe leaves most fields open
+        pkt = w.Probe(ruleset.family)
+    for _t, _c, r in ruleset.rules():
+        assert w.matches_all(r.match.conds, pkt) == (w.match_probe(r.match.conds, pkt) == w.ALL)
