@@ -203,34 +203,6 @@ class Hostname(Unmodelled):
     """An address given as a DNS name: iptables resolves it once, at load time."""
 
 
-def _built_host_network(value: int) -> ipaddress.IPv4Network:
-    """``IPv4Network((value, 32))`` without the constructor's argument parsing, which is
-    most of the cost of reading a large dump's host addresses: the same attributes, in
-    the same order, set directly (checked against the constructor at import, else the
-    constructor is used)."""
-    net = _NEW_OBJECT(ipaddress.IPv4Network)
-    fields = net.__dict__
-    fields["network_address"] = ipaddress.IPv4Address(value)
-    fields["netmask"] = _HOST_MASK
-    fields["_prefixlen"] = 32
-    fields["hosts"] = lambda: [ipaddress.IPv4Address(value)]
-    return net
-
-
-def _same_network(a, b) -> bool:
-    return (type(a) is type(b) and a == b and hash(a) == hash(b) and str(a) == str(b)
-            and list(vars(a)) == list(vars(b)) and a.hosts() == b.hosts()
-            and a.broadcast_address == b.broadcast_address and a.prefixlen == b.prefixlen)
-
-
-_NEW_OBJECT = object.__new__
-_HOST_MASK = ipaddress.IPv4Network((0, 32)).netmask
-_host_network = _built_host_network
-if not all(_same_network(_built_host_network(v), ipaddress.IPv4Network((v, 32)))
-           for v in (0, 1, 0x0A000001, 0xFFFFFFFF)):
-    _host_network = ipaddress.IPv4Network  # another Python's ipaddress: take no chances
-
-
 @functools.lru_cache(maxsize=65536)
 def parse_address(text: str, family: int) -> tuple[object, str | None]:
     """``ADDR[/MASK]`` -> (network or Hostname, warning about host bits or None).
@@ -241,7 +213,7 @@ def parse_address(text: str, family: int) -> tuple[object, str | None]:
     if family == 4 and (not slash or mask_text == "32"):
         value = _ipv4_int(addr_text)
         if value is not None:  # the common case: one host
-            return _host_network(value), None
+            return ipaddress.IPv4Network((value, 32)), None
     if family == 4:
         addr = _ipv4_numeric(addr_text)
         if addr is None:
