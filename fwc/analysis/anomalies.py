@@ -25,6 +25,8 @@ finding).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import ne
 
 from ..gcpause import collector_paused
 from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset,
@@ -43,7 +45,7 @@ SHADOWED, REDUNDANT, DUPLICATE, AFTER_CATCH_ALL, CORRELATED, GENERALIZATION, UNM
     "unmatchable")
 
 
-@dataclass
+@dataclass(slots=True)
 class RuleRef:
     table: Table
     chain: Chain
@@ -101,6 +103,11 @@ class _CoverIndex:
         for f, shift, buckets in self.filings:
             key = first[f][0][0] >> shift
             if key == last[f][-1][1] >> shift:  # the whole field in one bucket
+                fields = entry.fields
+                if fields and fields[0] == f:
+                    # A corner looked up in this bucket is near the entry in this field:
+                    # the corner test (_any_holds) tries the other fields first.
+                    entry.fields = fields[1:] + fields[:1]
                 entries = buckets.get(key)
                 if entries is None:
                     buckets[key] = [entry]
@@ -138,6 +145,26 @@ class _CoverIndex:
         if sources > 1:  # each source list is in rule order already
             found.sort(key=_ORDER)
         return found
+
+    def corners_held(self, space: tuple) -> bool:
+        """A cheap necessary test for coverage: the lowest corner of each cube is matched
+        by some earlier entry or traffic class (most rules fail it; no subtraction is
+        needed then). An entry holding a corner is filed under the corner's own bucket
+        (or is wide), so no candidate list is built for it."""
+        for cube in space:
+            if not (self._corner_held(cube) or self.classes_hold(cube)):
+                return False
+        return True
+
+    def _corner_held(self, cube: sp.Cube) -> bool:
+        if self.wide and _any_holds(self.wide, cube):
+            return True
+        for f, shift, buckets in self.filings:
+            if buckets:
+                entries = buckets.get(cube[f][0][0] >> shift)
+                if entries and _any_holds(entries, cube):
+                    return True
+        return False
 
     def classes_hold(self, cube: sp.Cube) -> bool:
         """Some traffic class matches the lowest corner of ``cube``."""
@@ -361,15 +388,16 @@ def _opaque_conds(rule: Rule) -> tuple:
 
 def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
                           comparable: bool, full: sp.Cube) -> list[Anomaly]:
+    may_be_covered = index.corners_held(space)
+    if not (may_be_covered or comparable):
+        return []  # certainly not covered, and no order dependency to look for
     candidates = index.candidates(space)
     if not candidates and not index.classes:
         return []
-    if _corners_covered(space, candidates, index):
+    if may_be_covered:
         every = sorted(candidates + index.classes, key=_ORDER) if index.classes else candidates
         takers, remaining = _cover(space, every)  # (it skips the entries that miss space)
     else:  # certainly not covered
-        if not comparable:
-            return []
         takers, remaining = [], None
     if remaining is not None and not remaining:
         same = all(t.ref.rule.target == ref.rule.target for t in takers)
@@ -388,18 +416,14 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
 
 
 def _restricted_fields(space: tuple, full: sp.Cube) -> tuple:
+    """The fields a single-cube space narrows (() for several cubes). Runs for every
+    terminal rule: the comparison of the fields with the full cube's is made by map()."""
     if len(space) != 1:
         return ()
-    return tuple([f for f, x, y in zip(range(sp.NFIELDS), space[0], full) if x is not y and x != y])
+    return tuple(compress(_FIELD_NUMBERS, map(ne, space[0], full)))
 
 
-def _corners_covered(space: tuple, candidates: list[_Entry], index: _CoverIndex) -> bool:
-    """A cheap necessary test for coverage: the lowest corner of each cube is matched by
-    some candidate or traffic class (most rules fail it; no subtraction is needed then)."""
-    for cube in space:
-        if not (_any_holds(candidates, cube) or index.classes_hold(cube)):
-            return False
-    return True
+_FIELD_NUMBERS = tuple(range(sp.NFIELDS))
 
 
 def _any_holds(entries: list[_Entry], cube: sp.Cube) -> bool:
@@ -448,12 +472,26 @@ def _cover(space: tuple, candidates: list[_Entry]) -> tuple[list[_Entry], list |
         if not sp.overlaps(remaining, entry.space):
             continue
         takers.append(entry)
+        if _inside(remaining, entry):
+            return takers, []  # the usual shadowing: one earlier rule takes the rest
         remaining = sp.subtract(remaining, entry.space)
         if not remaining:
             break
         if len(remaining) > MAX_FRAGMENTS:
             return takers, None
     return takers, remaining
+
+
+def _inside(cubes: list, entry: _Entry) -> bool:
+    """Every cube lies in a single-cube entry (only the fields it restricts can leave it)."""
+    if len(entry.space) != 1:
+        return False
+    restricted = entry.space[0]
+    for cube in cubes:
+        for f in entry.fields:
+            if not iv.contains(restricted[f], cube[f]):
+                return False
+    return True
 
 
 def _order_dependencies(ref: RuleRef, space: tuple, candidates: list[_Entry],

@@ -190,7 +190,8 @@ def lower_match(match: Match, family: int) -> tuple[tuple, bool]:
         if kind is Addr and not cond.negated:
             field = SRC if cond.field == "src" else DST
             if cube[field] is full[field]:
-                cube[field] = addr_intervals(cond)
+                known = _ADDR_INTERVALS.get(id(cond))  # addr_intervals(), without a call
+                cube[field] = known[1] if known is not None and known[0] is cond else addr_intervals(cond)
                 continue
         elif kind is Proto and not cond.negated and cube[PROTO] is full[PROTO]:
             number = PROTOCOLS.get(cond.name, -1)
