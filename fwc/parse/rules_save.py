@@ -1479,8 +1479,17 @@ class _FileReader:
                                     f"chain loop: {' -> '.join(cycle)}; iptables-restore refuses "
                                     "rules that jump in a circle")
                     elif mark is None:
+                        below = jumps.get(nxt, ())
+                        for after, _, _ in below:
+                            if state.get(after) != 2:
+                                break
+                        else:
+                            # Every jump out of it goes to a finished chain (or there is
+                            # none): no loop can pass through it, it is finished at once.
+                            state[nxt] = 2
+                            continue
                         state[nxt] = 1
-                        stack.append((nxt, iter(jumps.get(nxt, ()))))
+                        stack.append((nxt, iter(below)))
                         path.append(nxt)
                         break
                 else:

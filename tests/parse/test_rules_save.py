@@ -341,6 +341,16 @@ def test_target_places_follow_jumps_through_user_chains_and_loops():
     assert "POSTROUTING" in result.diagnostics[1].message
 
 
+def test_chain_loops_are_found_past_chains_whose_jumps_are_all_explored():
+    text = "\n".join(["*filter", ":INPUT ACCEPT [0:0]", ":A - [0:0]", ":B - [0:0]", ":C - [0:0]",
+                      ":D - [0:0]", ":LEAF - [0:0]", "-A INPUT -j A", "-A A -j LEAF", "-A A -j B",
+                      "-A B -j C", "-A C -j LEAF", "-A C -j B", "-A INPUT -j D", "-A D -j LEAF",
+                      "-A D -j D", "COMMIT"]) + "\n"
+    found = [(d.code, d.span.line, d.message) for d in read_rules(text, "rules.v4").diagnostics]
+    assert [f[:2] for f in found] == [("FW005", 13), ("FW005", 16)]
+    assert "chain loop: B -> C -> B;" in found[0][2] and "chain loop: D -> D;" in found[1][2]
+
+
 def test_shape_regex_never_takes_a_line_of_another_shape():
     """Lines that look like the previous shape but are read differently."""
     lines = ['-A INPUT -s 10.0.0.1/32 -m comment --comment "abc" -j MYCHAIN',
