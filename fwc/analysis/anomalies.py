@@ -184,23 +184,29 @@ def always_ends(table: Table, name: str) -> bool:
     """True when every packet that enters user chain ``name`` is decided there, so a
     jump to it ends the walk like a verdict (``-j LOGDROP`` = LOG, then DROP): the chain
     has no RETURN and no goto, and its last rule is an unconditional verdict."""
+    known = _known_ends(table)
+    if name not in known:
+        known[name] = _ends(table, name)
+    return known[name]
+
+
+def _known_ends(table: Table) -> dict[str, bool]:
+    """always_ends() answers so far for ``table``, by chain name."""
     cached = _ENDS.get(id(table))
     if cached is None or cached[0] is not table:
         if len(_ENDS) > 64:
             _ENDS.clear()
         cached = (table, {})
         _ENDS[id(table)] = cached
-    known = cached[1]
-    if name not in known:
-        known[name] = _ends(table, name)
-    return known[name]
+    return cached[1]
 
 
 def _ends(table: Table, name: str) -> bool:
     chain = chains_by_name(table).get(name)
     if chain is None or not chain.rules or chain.rules[-1].match.conds:
         return False  # the usual case, decided without looking at every rule
-    kinds = [target_kind(rule, table) for rule in chain.rules]
+    names = chains_by_name(table)
+    kinds = [target_kind(rule, table, names) for rule in chain.rules]
     if any(kind in (RETURN, GOTO) for kind in kinds) or kinds[-1] in (CONTINUE, JUMP):
         return False
     return not chain.rules[-1].match.conds  # no condition at all: every packet
@@ -230,6 +236,8 @@ _FREEZE_ABOVE = 20_000
 def analyse_chain(table: Table, chain: Chain, family: int, *,
                   order_dependencies: bool = True) -> list[Anomaly]:
     out: list[Anomaly] = []
+    if not chain.rules:
+        return out
     if len(chain.rules) == 1:  # nothing to compare with: only FW209 can apply
         rule = chain.rules[0]
         if _may_contradict(rule.match) and not lowered(rule.match, family)[0]:
@@ -238,20 +246,25 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
     index: _CoverIndex | None = None  # made on the first terminal rule
     full = sp.universe(family).full
     seen: dict[tuple, RuleRef] = {}
-    unlowered: dict = {}  # target -> [(index, rule)] skipped so far, for FW203
-    lowered_targets: set = set()  # targets with a rule in ``seen``
+    unlowered: dict = {}  # target key -> [(index, rule)] skipped so far, for FW203
+    lowered_targets: set = set()  # target keys with a rule in ``seen``
     catch_all: RuleRef | None = None
     last = len(chain.rules)
+    names = chains_by_name(table)
+    ends = _known_ends(table)
     for i, rule in enumerate(chain.rules, 1):
         if catch_all is not None:
             out.append(Anomaly(AFTER_CATCH_ALL, RuleRef(table, chain, i, rule), [catch_all]))
             continue
         target = rule.target
-        kind = target_kind(rule, table)
+        kind = target_kind(rule, table, names)
         terminal = kind not in (CONTINUE, JUMP) or (
-            kind == JUMP and i < last and always_ends(table, target.name)
+            kind == JUMP and i < last
+            and (ends[target.name] if target.name in ends else always_ends(table, target.name))
             and not rule.match.is_opaque)
-        earlier = unlowered.pop(target, None) if unlowered else None
+        # The target as the tuple its equality compares (see _target_key).
+        same_as = None if target is None else (target.name, target.args, target.goto)
+        earlier = unlowered.pop(same_as, None) if unlowered else None
         for j, other in earlier or ():
             other_space, other_opaque = lowered(other.match, family)
             seen.setdefault(_dup_key(other, other_space, other_opaque),
@@ -260,16 +273,16 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
         # finding can come of it (no earlier rule to compare with, no later rule to
         # cover, no earlier rule with this target, conditions that cannot contradict).
         if index is None:
-            if not (earlier or target in lowered_targets or (terminal and i < last)
+            if not (earlier or same_as in lowered_targets or (terminal and i < last)
                     or _may_contradict(rule.match)):
-                unlowered.setdefault(target, []).append((i, rule))
+                unlowered.setdefault(same_as, []).append((i, rule))
                 continue
-            lowered_targets.add(target)  # (with an index no rule is skipped any more)
+            lowered_targets.add(same_as)  # (with an index no rule is skipped any more)
         ref = RuleRef(table, chain, i, rule)
         space, opaque = lowered(rule.match, family)
         # Same packets, same unmodelled conditions, same target: the same rule, however
         # it is spelled (hashing the space is much cheaper than hashing the model).
-        key = (space, _opaque_conds(rule) if opaque else (), target)
+        key = (space, _opaque_conds(rule) if opaque else (), same_as)
         first = seen.setdefault(key, ref)  # one hash of the key, not two
         if first is not ref:
             out.append(Anomaly(DUPLICATE, ref, [first]))
@@ -379,7 +392,14 @@ _PINNING = {Ports: _ports_pins, Icmp: _icmp_pins, TcpFlags: _flags_pins}
 
 
 def _dup_key(rule: Rule, space: tuple, opaque: bool) -> tuple:
-    return (space, _opaque_conds(rule) if opaque else (), rule.target)
+    return (space, _opaque_conds(rule) if opaque else (), _target_key(rule.target))
+
+
+def _target_key(target) -> tuple | None:
+    """A target as the tuple Target equality compares (name, options, goto): hashed in C,
+    where Target's dataclass __hash__ is a Python call, and a chain hashes several
+    targets per rule."""
+    return None if target is None else (target.name, target.args, target.goto)
 
 
 def _opaque_conds(rule: Rule) -> tuple:

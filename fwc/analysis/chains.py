@@ -55,8 +55,9 @@ def chains_by_name(table: Table) -> dict[str, Chain]:
 _VERDICT_KINDS = {ACCEPT: ACCEPT, DROP: DROP, REJECT: REJECT, RETURN: RETURN}
 
 
-def target_kind(rule: Rule, table: Table) -> str:
-    """How a rule's target moves the packet: one of the constants above."""
+def target_kind(rule: Rule, table: Table, names: dict[str, Chain] | None = None) -> str:
+    """How a rule's target moves the packet: one of the constants above. ``names``:
+    ``chains_by_name(table)``, when the caller has it (it asks for every rule)."""
     target = rule.target
     if target is None:
         return CONTINUE
@@ -66,7 +67,7 @@ def target_kind(rule: Rule, table: Table) -> str:
         return verdict
     if name in TERMINAL_TARGETS:
         return OTHER  # NAT, queue and the like: the packet leaves this table's walk
-    if name in chains_by_name(table):
+    if name in (chains_by_name(table) if names is None else names):
         return GOTO if target.goto else JUMP
     return CONTINUE
 
