@@ -81,6 +81,7 @@ class _CoverIndex:
     FIELDS = (sp.DST, sp.SRC, sp.DPORT)
 
     def __init__(self, family: int):
+        self.full = sp.universe(family).full
         addr_shift = 8 if family == 4 else 64
         shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
         # (field, shift, buckets) in filing order: one tuple to unpack per field and rule.
@@ -93,12 +94,14 @@ class _CoverIndex:
         # classes restrict nothing else, and nearly every rule leaves these fields free.
         self._class_corners: dict[tuple, bool] = {}
 
-    def add(self, entry: _Entry) -> None:
+    def add(self, ref: RuleRef, space: tuple, order: int) -> _Entry:
+        """File a terminal, modelled rule whose packets ``space`` no later rule gets."""
+        fields = _restricted_fields(space, self.full)
+        entry = _Entry(ref, space, order, _is_traffic_class(space, fields), fields)
         if entry.is_class:
             self.classes.append(entry)
             self._class_corners.clear()
-            return
-        space = entry.space
+            return entry
         first, last = space[0], space[-1]
         for f, shift, buckets in self.filings:
             key = first[f][0][0] >> shift
@@ -113,8 +116,9 @@ class _CoverIndex:
                     buckets[key] = [entry]
                 else:
                     entries.append(entry)
-                return
+                return entry
         self.wide.append(entry)
+        return entry
 
     def candidates(self, space: tuple) -> list[_Entry]:
         """Earlier entries, traffic classes aside, that may overlap ``space`` (a superset),
@@ -150,21 +154,20 @@ class _CoverIndex:
         """A cheap necessary test for coverage: the lowest corner of each cube is matched
         by some earlier entry or traffic class (most rules fail it; no subtraction is
         needed then). An entry holding a corner is filed under the corner's own bucket
-        (or is wide), so no candidate list is built for it."""
+        (or is wide), so no candidate list is built for it. Runs for every rule: one
+        call, the bucket lookups written out."""
         for cube in space:
-            if not (self._corner_held(cube) or self.classes_hold(cube)):
-                return False
+            if self.wide and _any_holds(self.wide, cube):
+                continue
+            for f, shift, buckets in self.filings:
+                if buckets:
+                    entries = buckets.get(cube[f][0][0] >> shift)
+                    if entries and _any_holds(entries, cube):
+                        break
+            else:
+                if not self.classes_hold(cube):
+                    return False
         return True
-
-    def _corner_held(self, cube: sp.Cube) -> bool:
-        if self.wide and _any_holds(self.wide, cube):
-            return True
-        for f, shift, buckets in self.filings:
-            if buckets:
-                entries = buckets.get(cube[f][0][0] >> shift)
-                if entries and _any_holds(entries, cube):
-                    return True
-        return False
 
     def classes_hold(self, cube: sp.Cube) -> bool:
         """Some traffic class matches the lowest corner of ``cube``."""
@@ -300,9 +303,8 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
             cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
             if index is None:
                 index = _CoverIndex(family)
-            fields = _restricted_fields(cover, full)
-            index.add(_Entry(ref, cover, i, _is_traffic_class(cover, fields), fields))
-            if not fields and len(cover) == 1:  # every packet (cover is space then)
+            entry = index.add(ref, cover, i)
+            if not entry.fields and len(cover) == 1:  # every packet (cover is space then)
                 catch_all = ref
     return out
 
