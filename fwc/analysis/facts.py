@@ -9,6 +9,7 @@ can reach.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..checks.base import Context
 from ..diagnostics import Related
@@ -83,6 +84,7 @@ def witness_text(cube: sp.Cube | None, ruleset: Ruleset, chain: str) -> str | No
     return format_packet(witness(shaped, ruleset.family))
 
 
+@lru_cache(maxsize=64)  # one per family and chain: asked for every witness
 def context_cube(family: int, chain: str) -> sp.Cube:
     """Packets a built-in chain can see: no output interface on the way in, no input
     interface on the way out, no fragments (the kernel reassembles for conntrack)."""

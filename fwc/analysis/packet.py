@@ -221,6 +221,8 @@ _PREFERRED_ADDR = {
     for family, pair in {4: (("203.0.113.5", "198.51.100.10"), ("10.0.0.1", "192.0.2.1")),
                          6: (("2001:db8::5", "2001:db8::10"), ("fd00::1", "2001:db8:1::1"))}.items()}
 _PREFERRED_IFACES = ("eth0", "eth1", "ens3", "wlan0", "lo")
+# Their codes, once (a witness is drawn for every shadowed rule).
+_PREFERRED_IFACE_CODES = tuple((name, iface_code(name)) for name in _PREFERRED_IFACES)
 _PREFERRED_PROTOS = (TCP, 17, ICMP4, ICMP6)
 
 
@@ -258,8 +260,8 @@ def _pick_addr(values: iv.Intervals, preferred: tuple[int, ...]) -> int:
 def _pick_iface(values: iv.Intervals, empty_ok: bool = False) -> str:
     if empty_ok and iv.member(values, 0):
         return ""
-    for name in _PREFERRED_IFACES:
-        if iv.member(values, iface_code(name)):
+    for name, code in _PREFERRED_IFACE_CODES:
+        if iv.member(values, code):
             return name
     for lo, hi in values:
         code = _smallest_name_at_least(max(lo, 1))
