@@ -525,6 +525,7 @@ class _Checker:
     def __init__(self, ruleset: Ruleset):
         self.ruleset = ruleset
         self.family = ruleset.family
+        self.network_type = ipaddress.IPv4Network if self.family == 4 else ipaddress.IPv6Network
 
     def error(self, code: str, message: str, *nodes, help: str | None = None) -> Diagnostic:
         return Diagnostic(code, Severity.ERROR, fallback_span(self.ruleset, *nodes), message,
@@ -571,6 +572,8 @@ class _Checker:
 
     def cond_ok(self, rule: Rule, cond: Cond, protocol: str | None) -> bool:
         """True when :meth:`rule` finds nothing wrong with ``cond``."""
+        if type(cond) is Addr and type(cond.value) is self.network_type:
+            return True  # the common case, a network of the ruleset's family (see addr)
         checker = self._CONDITION_CHECKS.get(type(cond))
         return checker is not None and next(checker(self, rule, cond, protocol), None) is None
 
