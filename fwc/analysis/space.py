@@ -91,6 +91,7 @@ class Universe:
         self.tops = (addr_top, addr_top, 65535, 65535, 255, IFACE_TOP, IFACE_TOP, STATE_TOP,
                      65535, 63, 1)
         self.full: Cube = tuple(((0, top),) for top in self.tops)
+        self._complements: dict[tuple, Intervals] = {}
 
     def cube(self, **fields: Intervals) -> Cube:
         """The full cube with some fields restricted (by name)."""
@@ -100,7 +101,15 @@ class Universe:
         return tuple(cube)
 
     def complement_field(self, field: int, value: Intervals) -> Intervals:
-        return iv.complement(value, self.tops[field])
+        # Remembered: rulesets repeat their negations (kube-proxy's `! -s 10.244.0.0/16`
+        # thousands of times), and a complement is a loop over intervals.
+        key = (field, value)
+        known = self._complements.get(key)
+        if known is None:
+            if len(self._complements) > 65536:
+                self._complements.clear()
+            known = self._complements[key] = iv.complement(value, self.tops[field])
+        return known
 
 
 _UNIVERSES: dict[int, Universe] = {}

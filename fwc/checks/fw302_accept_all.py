@@ -62,7 +62,8 @@ class AcceptAll(Check):
         for ruleset in w.rulesets_with_filter(ctx):
             probe = any_packet(ruleset.family)
             for step in w.flatten_cached(ctx, ruleset, "INPUT"):
-                if step.target == "ACCEPT" and step.matches_all(probe):
+                target = step.rule.target  # (not Step.target: one call less per rule)
+                if target is not None and target.name == "ACCEPT" and w.matches_all(step.conds, probe):
                     yield self.diag(step.rule.span or w.chain_span(ctx, w.filter_chain(ruleset, "INPUT")),
                                     f"IPv{ruleset.family} INPUT accepts every packet from any source on "
                                     "non-loopback interfaces: the rules after it do nothing",
