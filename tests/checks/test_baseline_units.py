@@ -347,8 +347,9 @@ def _reference_cond(cond, pkt) -> bool | None:
         value = lo <= int(address) <= hi
     elif isinstance(cond, Iface):
         name = pkt.iface_in if cond.field == "in" else pkt.iface_out
-        value = name is not None and (name.startswith(cond.name[:-1]) if cond.name.endswith("+")
-                                      else name == cond.name)
+        if name is None:  # a Probe's None is "any interface", not "no interface"
+            return None
+        value = name.startswith(cond.name[:-1]) if cond.name.endswith("+") else name == cond.name
     elif isinstance(cond, Ports):
         sides = {"sport": (pkt.sport,), "dport": (pkt.dport,), "ports": (pkt.sport, pkt.dport)}[cond.field]
         value = any(p is not None and lo <= p <= hi for p in sides for lo, hi in cond.ranges)
