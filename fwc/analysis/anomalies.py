@@ -29,12 +29,13 @@ from itertools import compress
 from operator import ne
 
 from ..gcpause import collector_paused
-from ..model import (Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, Rule, Ruleset,
-                     State, Table, TcpFlags)
+from ..model import (TERMINAL_TARGETS, Addr, Chain, Fragment, Icmp, Iface, Opaque, Ports, Proto,
+                     Rate, Rule, Ruleset, State, Table, TcpFlags)
 from . import intervals as iv
 from . import space as sp
-from .chains import CONTINUE, GOTO, JUMP, RETURN, chains_by_name, lowered, target_kind
-from .compile import ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
+from .chains import (ACCEPT, CONTINUE, DROP, GOTO, JUMP, OTHER, REJECT, RETURN, chains_by_name,
+                     lowered, target_kind)
+from .compile import FIRST_FRAGMENT, ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
 MAX_RELATED = 10
@@ -67,9 +68,9 @@ class Anomaly:
 
 @dataclass(slots=True)
 class _Entry:
-    ref: RuleRef
+    rule: Rule
     space: tuple
-    order: int
+    order: int  # the rule's 1-based position
     is_class: bool = False  # only names an interface or a state (see _is_traffic_class)
     # The fields a single-cube entry restricts (a point is inside when these hold).
     fields: tuple = ()
@@ -80,8 +81,8 @@ class _CoverIndex:
 
     FIELDS = (sp.DST, sp.SRC, sp.DPORT)
 
-    def __init__(self, family: int):
-        self.full = sp.universe(family).full
+    def __init__(self, table: Table, chain: Chain, family: int):
+        self.table, self.chain = table, chain
         addr_shift = 8 if family == 4 else 64
         shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
         # (field, shift, buckets) in filing order: one tuple to unpack per field and rule.
@@ -94,10 +95,10 @@ class _CoverIndex:
         # classes restrict nothing else, and nearly every rule leaves these fields free.
         self._class_corners: dict[tuple, bool] = {}
 
-    def add(self, ref: RuleRef, space: tuple, order: int) -> _Entry:
-        """File a terminal, modelled rule whose packets ``space`` no later rule gets."""
-        fields = _restricted_fields(space, self.full)
-        entry = _Entry(ref, space, order, _is_traffic_class(space, fields), fields)
+    def add(self, rule: Rule, space: tuple, order: int, fields: tuple) -> _Entry:
+        """File a terminal, modelled rule whose packets ``space`` no later rule gets
+        (``fields``: the fields it restricts, see _restricted_fields)."""
+        entry = _Entry(rule, space, order, _is_traffic_class(space, fields), fields)
         if entry.is_class:
             self.classes.append(entry)
             self._class_corners.clear()
@@ -119,6 +120,10 @@ class _CoverIndex:
                 return entry
         self.wide.append(entry)
         return entry
+
+    def ref(self, entry: _Entry) -> RuleRef:
+        """The entry's rule as findings name it (made only for the rules reported)."""
+        return RuleRef(self.table, self.chain, entry.order, entry.rule)
 
     def candidates(self, space: tuple) -> list[_Entry]:
         """Earlier entries, traffic classes aside, that may overlap ``space`` (a superset),
@@ -226,9 +231,11 @@ def analyse_ruleset(ruleset: Ruleset, *, order_dependencies: bool = True) -> lis
     size = sum(len(chain.rules) for table in ruleset.tables for chain in table.chains)
     with collector_paused(freeze=size > _FREEZE_ABOVE):
         for table in ruleset.tables:
+            kinds = _target_kinds(table)
             for chain in table.chains:
-                out.extend(analyse_chain(table, chain, ruleset.family,
-                                         order_dependencies=order_dependencies))
+                if chain.rules:  # (Kubernetes dumps: tens of thousands of small chains)
+                    out.extend(_analyse_chain(table, chain, ruleset.family, order_dependencies,
+                                              kinds))
     return out
 
 
@@ -238,40 +245,50 @@ _FREEZE_ABOVE = 20_000
 
 def analyse_chain(table: Table, chain: Chain, family: int, *,
                   order_dependencies: bool = True) -> list[Anomaly]:
-    out: list[Anomaly] = []
     if not chain.rules:
-        return out
-    if len(chain.rules) == 1:  # nothing to compare with: only FW209 can apply
-        rule = chain.rules[0]
+        return []
+    return _analyse_chain(table, chain, family, order_dependencies, _target_kinds(table))
+
+
+def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: bool,
+                   kinds: dict[str, str]) -> list[Anomaly]:
+    out: list[Anomaly] = []
+    rules = chain.rules
+    if len(rules) == 1:  # nothing to compare with: only FW209 can apply
+        rule = rules[0]
         if _may_contradict(rule.match) and not lowered(rule.match, family)[0]:
             out.append(Anomaly(UNMATCHABLE, RuleRef(table, chain, 1, rule)))
         return out
     index: _CoverIndex | None = None  # made on the first terminal rule
     full = sp.universe(family).full
-    seen: dict[tuple, RuleRef] = {}
+    seen: dict[tuple, int] = {}  # duplicate key -> the first rule's position
     unlowered: dict = {}  # target key -> [(index, rule)] skipped so far, for FW203
     lowered_targets: set = set()  # target keys with a rule in ``seen``
     catch_all: RuleRef | None = None
-    last = len(chain.rules)
-    names = chains_by_name(table)
+    last = len(rules)
     ends = _known_ends(table)
-    for i, rule in enumerate(chain.rules, 1):
+    for i, rule in enumerate(rules, 1):
         if catch_all is not None:
             out.append(Anomaly(AFTER_CATCH_ALL, RuleRef(table, chain, i, rule), [catch_all]))
             continue
         target = rule.target
-        kind = target_kind(rule, table, names)
-        terminal = kind not in (CONTINUE, JUMP) or (
-            kind == JUMP and i < last
+        if target is None:
+            kind = CONTINUE
+            same_as = None
+        else:
+            kind = kinds.get(target.name, CONTINUE)  # target_kind(), one lookup
+            if kind is JUMP and target.goto:
+                kind = GOTO
+            # The target as the tuple its equality compares (see _target_key).
+            same_as = (target.name, target.args, target.goto)
+        terminal = kind is not CONTINUE and kind is not JUMP or (
+            kind is JUMP and i < last
             and (ends[target.name] if target.name in ends else always_ends(table, target.name))
             and not rule.match.is_opaque)
-        # The target as the tuple its equality compares (see _target_key).
-        same_as = None if target is None else (target.name, target.args, target.goto)
         earlier = unlowered.pop(same_as, None) if unlowered else None
         for j, other in earlier or ():
             other_space, other_opaque = lowered(other.match, family)
-            seen.setdefault(_dup_key(other, other_space, other_opaque),
-                            RuleRef(table, chain, j, other))
+            seen.setdefault(_dup_key(other, other_space, other_opaque), j)
         # Lowering every rule is the dominant cost on 100k-rule dumps: skip it when no
         # finding can come of it (no earlier rule to compare with, no later rule to
         # cover, no earlier rule with this target, conditions that cannot contradict).
@@ -281,32 +298,61 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
                 unlowered.setdefault(same_as, []).append((i, rule))
                 continue
             lowered_targets.add(same_as)  # (with an index no rule is skipped any more)
-        ref = RuleRef(table, chain, i, rule)
         space, opaque = lowered(rule.match, family)
         # Same packets, same unmodelled conditions, same target: the same rule, however
         # it is spelled (hashing the space is much cheaper than hashing the model).
         key = (space, _opaque_conds(rule) if opaque else (), same_as)
-        first = seen.setdefault(key, ref)  # one hash of the key, not two
-        if first is not ref:
-            out.append(Anomaly(DUPLICATE, ref, [first]))
+        first = seen.setdefault(key, i)  # one hash of the key, not two
+        if first != i:
+            out.append(Anomaly(DUPLICATE, RuleRef(table, chain, i, rule),
+                               [RuleRef(table, chain, first, rules[first - 1])]))
             continue
         if not space:
-            out.append(Anomaly(UNMATCHABLE, ref))
+            out.append(Anomaly(UNMATCHABLE, RuleRef(table, chain, i, rule)))
             continue
         if index is not None:
             # Only terminal, modelled rules have order dependencies with earlier ones.
             comparable = order_dependencies and terminal and not opaque
-            found = _compare_with_earlier(ref, space, index, comparable, full)
+            found = _compare_with_earlier(i, rule, space, index, comparable, full)
             if found:
                 out.extend(found)
         if terminal and not opaque:
-            cover = _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
+            cover = _cover_space(rule, space)
+            fields = _restricted_fields(cover, full)
             if index is None:
-                index = _CoverIndex(family)
-            entry = index.add(ref, cover, i)
-            if not entry.fields and len(cover) == 1:  # every packet (cover is space then)
-                catch_all = ref
+                index = _CoverIndex(table, chain, family)
+            index.add(rule, cover, i, fields)
+            if not fields and len(cover) == 1:  # every packet (cover is space then)
+                catch_all = RuleRef(table, chain, i, rule)
     return out
+
+
+_KINDS: dict[int, tuple[Table, dict[str, str]]] = {}
+
+
+def _target_kinds(table: Table) -> dict[str, str]:
+    """target_kind() by target name for ``table`` (GOTO aside: a chain name gives JUMP),
+    names it does not list being CONTINUE. Asked for every rule: one lookup instead of a
+    call. Kept for the few most recent tables, like chains_by_name()."""
+    cached = _KINDS.get(id(table))
+    if cached is None or cached[0] is not table:
+        if len(_KINDS) > 64:
+            _KINDS.clear()
+        # In target_kind()'s order of precedence: the later updates win.
+        kinds = dict.fromkeys(chains_by_name(table), JUMP)
+        kinds.update(dict.fromkeys(TERMINAL_TARGETS, OTHER))
+        kinds.update((name, name) for name in (ACCEPT, DROP, REJECT, RETURN))
+        cached = _KINDS[id(table)] = (table, kinds)
+    return cached[1]
+
+
+def _cover_space(rule: Rule, space: tuple) -> tuple:
+    """The packets a terminal rule certainly takes (see _may_hide_a_port_module). A
+    single cube already limited to first fragments (any port match) needs no look at
+    the conditions."""
+    if len(space) == 1 and space[0][sp.FRAG] == FIRST_FRAGMENT:
+        return space  # what _first_fragments_only would give
+    return _first_fragments_only(space) if _may_hide_a_port_module(rule) else space
 
 
 def _may_hide_a_port_module(rule: Rule) -> bool:
@@ -408,7 +454,7 @@ def _opaque_conds(rule: Rule) -> tuple:
     return tuple(c for c in rule.match.conds if isinstance(c, (Opaque, Rate)))
 
 
-def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
+def _compare_with_earlier(position: int, rule: Rule, space: tuple, index: _CoverIndex,
                           comparable: bool, full: sp.Cube) -> list[Anomaly]:
     may_be_covered = index.corners_held(space)
     if not (may_be_covered or comparable):
@@ -421,12 +467,13 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
         takers, remaining = _cover(space, every)  # (it skips the entries that miss space)
     else:  # certainly not covered
         takers, remaining = [], None
+    ref = RuleRef(index.table, index.chain, position, rule)
     if remaining is not None and not remaining:
-        same = all(t.ref.rule.target == ref.rule.target for t in takers)
+        same = all(t.rule.target == rule.target for t in takers)
         kind = REDUNDANT if same else SHADOWED
         witness = next((sp.intersect(space, t.space)[0] for t in takers
-                        if t.ref.rule.target != ref.rule.target), None)
-        return [Anomaly(kind, ref, [t.ref for t in takers],
+                        if t.rule.target != rule.target), None)
+        return [Anomaly(kind, ref, [index.ref(t) for t in takers],
                         witness or sp.intersect(space, takers[0].space)[0])]
     if not comparable:
         return []
@@ -434,7 +481,7 @@ def _compare_with_earlier(ref: RuleRef, space: tuple, index: _CoverIndex,
         return []  # the chain's final catch-all: the generalisation every chain intends
     # FW207/FW208 compare with the overlapping candidates, traffic classes aside.
     candidates = [e for e in candidates if sp.overlaps(e.space, space)]
-    return _order_dependencies(ref, space, candidates[:MAX_PAIRS_PER_RULE], full)
+    return _order_dependencies(ref, space, candidates[:MAX_PAIRS_PER_RULE], index)
 
 
 def _restricted_fields(space: tuple, full: sp.Cube) -> tuple:
@@ -517,12 +564,12 @@ def _inside(cubes: list, entry: _Entry) -> bool:
 
 
 def _order_dependencies(ref: RuleRef, space: tuple, candidates: list[_Entry],
-                        full: sp.Cube) -> list[Anomaly]:
+                        index: _CoverIndex) -> list[Anomaly]:
     """FW208 (a wider later rule, other verdict, over an earlier exception) and FW207
     (partial overlap, other verdict)."""
     exceptions, correlated = [], []
     for entry in candidates:
-        if entry.ref.rule.target == ref.rule.target or entry.is_class:
+        if entry.rule.target == ref.rule.target or entry.is_class:
             continue
         if sp.contains(space, entry.space):
             exceptions.append(entry)
@@ -530,11 +577,11 @@ def _order_dependencies(ref: RuleRef, space: tuple, candidates: list[_Entry],
             correlated.append(entry)
     out = []
     if exceptions:
-        out.append(Anomaly(GENERALIZATION, ref, [e.ref for e in exceptions[:MAX_RELATED]],
+        out.append(Anomaly(GENERALIZATION, ref, [index.ref(e) for e in exceptions[:MAX_RELATED]],
                            exceptions[0].space[0]))
     if correlated:
         first = correlated[0]
-        out.append(Anomaly(CORRELATED, ref, [e.ref for e in correlated[:MAX_RELATED]],
+        out.append(Anomaly(CORRELATED, ref, [index.ref(e) for e in correlated[:MAX_RELATED]],
                            sp.intersect(space, first.space)[0]))
     return out
 
