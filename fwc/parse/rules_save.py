@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from itertools import accumulate, count
+from itertools import chain as chain_all
 from operator import add, itemgetter, sub
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -1432,9 +1434,21 @@ class _FileReader:
                             + (f" ({chain.name} is a built-in chain of another table)"
                                if _builtin_anywhere(chain.name) else ""),
                             help=f"declare it with :{chain.name} - [0:0]")
-        # One pass over the rules: jumps into user chains, and targets with places.
-        jumps: dict[str, list[tuple[str, int, tuple | None]]] = {}
+        callees, placed = self._scan_targets(table)
+        order = _callers_first(callees)
+        if order is None:
+            # There is a loop: the depth-first search names it (and every other one).
+            self._check_loops(self._jumps(table))
+        if placed:
+            self._check_places(table, placed, callees, order)
+
+    def _scan_targets(self, table: _TableBuild) -> tuple[dict[str, list[str]], list]:
+        """One pass over the rules: the user chains each chain jumps to, the targets
+        with places, and a report for every target that is neither a chain nor known."""
+        chains = table.chains
+        callees: dict[str, list[str]] = {}
         placed = []
+        kinds: dict[str, int] = {}  # target name -> _PLACED | _JUMP | _UNKNOWN bits
         for chain in chains.values():
             out = None
             for rule, line, target_span in chain.rules:
@@ -1442,23 +1456,46 @@ class _FileReader:
                 if target is None:
                     continue
                 name = target.name
-                if name in TARGET_PLACES:
+                kind = kinds.get(name)
+                if kind is None:
+                    kind = kinds[name] = self._target_kind(name, chains)
+                if not kind:
+                    continue
+                if kind & _JUMP:
+                    if out is None:
+                        out = callees.setdefault(chain.name, [])
+                    out.append(name)
+                if kind & _PLACED:
                     placed.append((chain, target, line, target_span))
-                user = chains.get(name)
-                if user is not None:
-                    if user.policy is None:
-                        if out is None:
-                            out = jumps.setdefault(chain.name, [])
-                        out.append((name, line, target_span))
-                elif target_span is not None and not _is_target(name, self.family):
+                if kind & _UNKNOWN and target_span is not None:
                     self.report("FW004", line, *target_span,
                                 f"{'-g' if target.goto else '-j'} {name}: no such chain "
                                 f"or target in the {table.name} table",
                                 help=f"declare the chain with :{name} - [0:0], or check "
                                      "the spelling of the target")
-        self._check_loops(jumps)
-        if placed:
-            self._check_places(table, placed, jumps)
+        return callees, placed
+
+    def _target_kind(self, name: str, chains: dict) -> int:
+        kind = _PLACED if name in TARGET_PLACES else 0
+        chain = chains.get(name)
+        if chain is not None:
+            return kind | _JUMP if chain.policy is None else kind
+        return kind if _is_target(name, self.family) else kind | _UNKNOWN
+
+    def _jumps(self, table: _TableBuild) -> dict[str, list[tuple[str, int, tuple | None]]]:
+        """Jumps into user chains with where they are, for the loop reports."""
+        chains = table.chains
+        jumps: dict[str, list[tuple[str, int, tuple | None]]] = {}
+        for chain in chains.values():
+            out = None
+            for rule, line, target_span in chain.rules:
+                target = rule.target
+                user = chains.get(target.name) if target is not None else None
+                if user is not None and user.policy is None:
+                    if out is None:
+                        out = jumps.setdefault(chain.name, [])
+                    out.append((target.name, line, target_span))
+        return jumps
 
     def _check_loops(self, jumps: dict) -> None:
         state: dict[str, int] = {}
@@ -1497,8 +1534,12 @@ class _FileReader:
                     path.pop()
                     state[name] = 2
 
-    def _check_places(self, table: _TableBuild, placed: list, jumps: dict) -> None:
-        sources: _Reach | None = None
+    def _check_places(self, table: _TableBuild, placed: list, callees: dict,
+                      order: list | None) -> None:
+        """Targets only in the built-in chains their table allows, also through jumps.
+        ``order`` (callers first; None when there is a loop) lets one pass over the jump
+        graph find what reaches every chain; with a loop, _Reach searches per chain."""
+        sources = None
         verdicts: dict[tuple, list[str]] = {}  # (built-in chains, target) -> where not allowed
         for chain, target, line, span in placed:
             if span is None:
@@ -1517,7 +1558,8 @@ class _FileReader:
                 reached = frozenset((chain.name,))
             else:
                 if sources is None:
-                    sources = _Reach(table, jumps)
+                    sources = (_Reach(table, callees) if order is None else
+                               _ReachAll(table, callees, order))
                 reached = sources(chain.name)
             bad = verdicts.get((reached, target.name))
             if bad is None:
@@ -1556,15 +1598,70 @@ def _is_target(name: str, family: int) -> bool:
     return target_ext(name, family) is not None or name in OTHER_TARGETS
 
 
+_PLACED, _JUMP, _UNKNOWN = 1, 2, 4  # what a target name is, at the end of a table
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _callers_first(callees: dict[str, list[str]]) -> list[str] | None:
+    """The chains of the jump graph, each after every chain that jumps to it (Kahn's
+    order); None when the graph has a loop."""
+    # Jumps still to be walked into each chain (a plain dict: faster than a Counter).
+    pending = dict(Counter(chain_all.from_iterable(callees.values())))
+    order = [name for name in callees if name not in pending]
+    total = len(pending) + len(order)
+    get = callees.get
+    for name in order:  # grows while it is walked
+        out = get(name)
+        if out is None:
+            continue
+        for callee in out:
+            left = pending[callee] - 1
+            pending[callee] = left
+            if not left:
+                order.append(callee)
+    return order if len(order) == total else None
+
+
+class _ReachAll:
+    """For a jump graph without loops: the built-in chains that lead to each chain,
+    found for every chain in one pass over the graph, callers first (what _Reach finds
+    one chain at a time; a test compares them). Equal sets are one object."""
+
+    def __init__(self, table: _TableBuild, callees: dict, order: list):
+        chains = table.chains
+        reach: dict[str, frozenset[str]] = {}
+        interned: dict[frozenset[str], frozenset[str]] = {}
+        for name in order:
+            out = callees.get(name)
+            if out is None:
+                continue
+            if chains[name].policy is not None:
+                mine = frozenset((name,))
+                mine = interned.setdefault(mine, mine)
+            else:
+                mine = reach.get(name, _NOTHING)
+            for callee in out:
+                known = reach.get(callee)
+                if known is None:
+                    reach[callee] = mine
+                elif known is not mine and not mine <= known:
+                    both = known | mine
+                    reach[callee] = interned.setdefault(both, both)
+        self.reach = reach
+
+    def __call__(self, name: str) -> frozenset[str]:
+        return self.reach.get(name, _NOTHING)
+
+
 class _Reach:
     """Which built-in chains lead to a user chain, computed on demand and remembered
     (kube-proxy tables have tens of thousands of chains; most never need it)."""
 
-    def __init__(self, table: _TableBuild, jumps: dict):
+    def __init__(self, table: _TableBuild, callees: dict):
         self.chains = table.chains
         self.callers: dict[str, list[str]] = {}
-        for source, edges in jumps.items():
-            for target, _, _ in edges:
+        for source, out in callees.items():
+            for target in out:
                 self.callers.setdefault(target, []).append(source)
         self.memo: dict[str, frozenset[str]] = {}
         self.interned: dict[frozenset[str], frozenset[str]] = {}
