@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 
-from ..model import Addr, Fragment, Icmp, Iface, Opaque, Ports, Proto, Rate, State, TcpFlags, Target
+from ..model import (Addr, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate, Rule, State,
+                     TcpFlags, Target)
 from ..source import Span
 from ._fastnew import maker
 from . import ipt_values as V
-from .ipt_extensions import OTHER_TARGETS, TARGETS, validate_value
+from .ipt_extensions import OTHER_TARGETS, TARGETS, VALUE_TYPES
 
 # Words whose following word decides how the rest of the line is read.
 _KEEP_NEXT = frozenset({"-m", "--match", "-p", "--protocol", "-j", "--jump", "-g", "--goto"})
@@ -152,10 +153,12 @@ class Template:
         if self._run is not None:
             return
         try:
-            self._run = self._compile()
+            self._run = self._compile(matched=False)
         except SyntaxError:
             raise _GIVE_UP from None
         self.regex, self.chain_word = self._regex(*self._shape)
+        if self.regex is not None:
+            self.take = self._compile(matched=True)
 
     def _regex(self, words: list, key: tuple, line: str):
         """One regular expression matching the lines of this shape written the way
@@ -234,67 +237,78 @@ class Template:
 
     # ----------------------------------------------------------------- reading
 
-    def apply(self, words: list, path: str, line: int) -> tuple:
-        """(chain, conds, target, comment, target span) for a line of this shape."""
+    def apply(self, words: list, path: str, line: int, text: str, counters) -> tuple:
+        """(chain, rule, target span) for a line of this shape, its words split."""
         if self._run is None:
             self.prepare()
-        starts = [w[1] for w in words]
-        ends = [w[2] for w in words]
-        return self._run([w[0] for w in words], starts.__getitem__, ends.__getitem__, 0,
-                         path, line)
+        regs = [(0, len(text))]  # word j's (start, end) is regs[j + 1], as in a match
+        regs += [(w[1], w[2]) for w in words]
+        return self._run([w[0] for w in words], regs, path, line, text, counters)
 
-    def apply_match(self, m, path: str, line: int) -> tuple:
-        """Like apply, for a line this template's regular expression matched (word j is
-        group j + 1)."""
-        texts = list(m.groups())
-        for j in self.variable:
-            text = texts[j]
-            if text[:1] == '"':
-                text = texts[j] = text[1:-1]
-                if text[:1] == "-" or text == "!":
-                    raise _GIVE_UP  # the split words would give another shape
-        if self.chain_word is not None and texts[self.chain_word] in _TARGET_NAMES:
-            raise _GIVE_UP
-        return self._run(texts, m.start, m.end, 1, path, line)
+    # take(m, path, line, text): the same for a line this template's regular expression
+    # matched (word j is group j + 1); set by prepare() when the shape has an expression.
+    take = None
 
-    def _compile(self):
-        """This shape's reading as one generated function: for each condition, copy it
-        with a new span when its value words are the template's, else rebuild it from
-        the new words (a shape has a dozen rules to thousands, so the loops over
-        conditions and words are unrolled once)."""
+    def _compile(self, *, matched: bool):
+        """This shape's reading as one generated function, from the words (``matched``
+        False: ``run(texts, regs, path, line, text, counters)``) or from a match of its
+        regular expression (True: ``take(m, path, line, text)``) to the rule: for each
+        condition, copy it with a new span when its value words are the template's, else
+        rebuild it from the new words (a shape has a dozen rules to thousands, so the
+        loops over conditions and words are unrolled once)."""
         variable = self.variable
         ns = {"GIVE_UP": _GIVE_UP, "SPAN": _NEW_SPAN, "TARGET": _NEW_TARGET,
-              "OPAQUE": _NEW_OPAQUE, "validate": validate_value, "FAMILY": self.family,
-              "FINALS": self.finals}
-        code = ["def apply(texts, start_of, end_of, shift, path, line):"]
+              "OPAQUE": _NEW_OPAQUE, "RULE": _NEW_RULE, "MATCH": _NEW_MATCH,
+              "FAMILY": self.family, "FINALS": self.finals, "TARGET_NAMES": _TARGET_NAMES}
+        if matched:
+            code = ["def take(m, path, line, text):",
+                    "    texts = list(m.groups())",
+                    "    regs = m.regs",
+                    "    counters = None"]
+            for j in variable:
+                # A value in double quotes: its text; one that would split as an option
+                # or a "!" gives another shape.
+                code += [f"    t = texts[{j}]",
+                         "    if t[:1] == '\"':",
+                         f"        t = texts[{j}] = t[1:-1]",
+                         "        if t[:1] == '-' or t == '!': raise GIVE_UP"]
+            if self.chain_word is not None:
+                code.append(f"    if texts[{self.chain_word}] in TARGET_NAMES: raise GIVE_UP")
+        else:
+            code = ["def run(texts, regs, path, line, text, counters):"]
         for j in variable:
             ns[f"O{j}"] = self.texts[j]
             code.append(f"    c{j} = texts[{j}] != O{j}")
         for j, (opt, parsed) in self.checked.items():
             if j not in variable:
                 continue  # words the shape fixes never change
-            ns[f"OPT{j}"], ns[f"P{j}"] = opt, parsed
+            ns[f"P{j}"] = parsed
             limit = _STRING_LIMIT.fullmatch(opt.type)
             if limit:
                 # A string's only check is its length (as VALUE_TYPES' strN does); one
                 # that is too long goes to the full interpreter, which reports it.
                 code.append(f"    if c{j} and len(texts[{j}]) > {int(limit.group(1))}: raise GIVE_UP")
                 continue
-            code += [f"    if c{j}:", f"        v = validate(OPT{j}, texts[{j}], FAMILY)"]
+            # validate_value's parser for the type, called directly.
+            check = ns[f"V{j}"] = VALUE_TYPES[opt.type]
+            family = ", FAMILY" if getattr(check, "needs_family", False) else ""
+            code += [f"    if c{j}:", f"        v = V{j}(texts[{j}]{family})"]
             if opt.type == "nat":
                 code.append(f"        if bool(v) != bool(P{j}): raise GIVE_UP")
             if opt.type == "addr":
                 code.append("        if v[1]: raise GIVE_UP")
-        if self.finals and variable:
-            code += [f"    if {' or '.join(f'c{j}' for j in variable)}:",
+        final_words = sorted({j for _, options in self.finals for _, j in options} & set(variable))
+        if self.finals and final_words:
+            # The final checks read the options' values only: run when one changed.
+            code += [f"    if {' or '.join(f'c{j}' for j in final_words)}:",
                      "        for ext, options in FINALS:",
                      "            if ext.final({n: texts[j] if j >= 0 else '' for n, j in options}):",
                      "                raise GIVE_UP"]
         names = []
         for i, entry in enumerate(self.entries):
             ns[f"M{i}"], ns[f"F{i}"], ns[f"C{i}"] = entry.make, entry.fields, entry.cond
-            code.append(f"    s = SPAN(path, line, start_of({entry.a} + shift) + 1, line, "
-                        f"end_of({entry.b} + shift) + 1)")
+            code.append(f"    s = SPAN(path, line, regs[{entry.a + 1}][0] + 1, line, "
+                        f"regs[{entry.b + 1}][1] + 1)")
             same = f"M{i}(*F{i}, s)"
             if entry.mode == "rebuild":
                 ns[f"R{i}"] = _REBUILD[entry.cls]
@@ -313,18 +327,19 @@ class Template:
         else:
             ns["TC"] = entry.cond
             name = self.target_name_index
-            code += [f"    s = SPAN(path, line, start_of({entry.a} + shift) + 1, line, "
-                     f"end_of({entry.b} + shift) + 1)",
-                     f"    target_span = (start_of({name} + shift), end_of({name} + shift))"]
+            code += [f"    s = SPAN(path, line, regs[{entry.a + 1}][0] + 1, line, "
+                     f"regs[{entry.b + 1}][1] + 1)",
+                     f"    target_span = regs[{name + 1}]"]
             other = {"chain": f"TARGET(texts[{name}], (), TC.goto, s)",
                      "args": f"TARGET(TC.name, tuple(texts[{entry.first}:{entry.b + 1}]), TC.goto, s)"
                      }.get(entry.mode)
             code += self._choose("target", entry, "TARGET(TC.name, TC.args, TC.goto, s)", other)
         conds = "".join(f"{name}, " for name in names)  # a tuple: the Match keeps it as is
-        code.append(f"    return texts[{self.chain_index}], ({conds}), target, "
-                    f"{comment}, target_span")
+        chain = f"texts[{self.chain_index}]"
+        code.append(f"    return {chain}, RULE({chain}, MATCH(({conds})), target, {comment}, "
+                    "SPAN(path, line, 1, line, len(text) + 1), counters, text), target_span")
         exec("\n".join(code), ns)  # noqa: S102 - generated from this template's own fields
-        return ns["apply"]
+        return ns["take" if matched else "run"]
 
     def _choose(self, var: str, entry, same: str, other: str | None) -> list[str]:
         """``var = same`` when the entry's value words are unchanged, else ``other``
@@ -349,7 +364,7 @@ _FIELDS = {
 
 _NEW = {cls: maker(cls) for cls in (Proto, Addr, Iface, Ports, State, Icmp, TcpFlags, Rate,
                                     Fragment, Opaque, Target)}
-_NEW_SPAN = maker(Span)
+_NEW_SPAN, _NEW_RULE, _NEW_MATCH = maker(Span), maker(Rule), maker(Match)
 _NEW_TARGET = _NEW[Target]
 _NEW_OPAQUE = _NEW[Opaque]
 _TARGET_NAMES = frozenset(TARGETS) | OTHER_TARGETS

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RulesRead", "read_rules", "parse_rule", "detect_family", "split_words"]
 
-_NEW_RULE, _NEW_MATCH, _NEW_SPAN = maker(Rule), maker(Match), maker(Span)
+_NEW_SPAN = maker(Span)
 _NEW_CHAIN = maker(Chain)
 
 
@@ -1268,32 +1268,27 @@ class _FileReader:
             else:
                 return False
         try:
-            parts = template.apply_match(m, self.path, self.line_no)
+            chain, rule, target_span = template.take(m, self.path, self.line_no, line)
         except (GiveUp, V.BadValue):
             return False
-        self._add_templated(table, parts, m.span(2), None)
+        build = table.chains.get(chain)
+        if build is None or not build.declared:
+            build = self._chain_for(table, Command("append", chain, m.span(2)))
+        build.rules.append((rule, self.line_no, target_span))
         self.last_template = template
         return True
 
     def _from_template(self, template, words, table, counters) -> bool:
         try:
-            parts = template.apply(words, self.path, self.line_no)
+            chain, rule, target_span = template.apply(words, self.path, self.line_no, self.line,
+                                                      counters)
         except (GiveUp, V.BadValue):
             return False
-        self._add_templated(table, parts, (words[1][1], words[1][2]), counters)
-        return True
-
-    def _add_templated(self, table, parts, chain_span, counters) -> None:
-        chain, conds, target, comment, target_span = parts
         build = table.chains.get(chain)
         if build is None or not build.declared:
-            command = Command("append", chain, chain_span)
-            build = self._chain_for(table, command)
-        line = self.line
-        number = self.line_no
-        rule = _NEW_RULE(chain, _NEW_MATCH(conds), target, comment,
-                         _NEW_SPAN(self.path, number, 1, number, len(line) + 1), counters, line)
-        build.rules.append((rule, number, target_span))
+            build = self._chain_for(table, Command("append", chain, (words[1][1], words[1][2])))
+        build.rules.append((rule, self.line_no, target_span))
+        return True
 
     def _chain_for(self, table: _TableBuild, command: Command) -> _ChainBuild:
         chain = table.chains.get(command.chain)
