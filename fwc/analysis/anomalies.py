@@ -34,7 +34,7 @@ from ..model import (TERMINAL_TARGETS, Addr, Chain, Fragment, Icmp, Iface, Opaqu
 from . import intervals as iv
 from . import space as sp
 from .chains import (ACCEPT, CONTINUE, DROP, GOTO, JUMP, OTHER, REJECT, RETURN, chains_by_name,
-                     lowered, target_kind)
+                     lowered, lowered_fields, target_kind)
 from .compile import FIRST_FRAGMENT, ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
@@ -298,7 +298,7 @@ def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: 
                 unlowered.setdefault(same_as, []).append((i, rule))
                 continue
             lowered_targets.add(same_as)  # (with an index no rule is skipped any more)
-        space, opaque = lowered(rule.match, family)
+        space, opaque, fields = lowered_fields(rule.match, family)
         # Same packets, same unmodelled conditions, same target: the same rule, however
         # it is spelled (hashing the space is much cheaper than hashing the model).
         key = (space, _opaque_conds(rule) if opaque else (), same_as)
@@ -318,7 +318,8 @@ def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: 
                 out.extend(found)
         if terminal and not opaque:
             cover = _cover_space(rule, space)
-            fields = _restricted_fields(cover, full)
+            if cover is not space:
+                fields = _restricted_fields(cover, full)
             if index is None:
                 index = _CoverIndex(table, chain, family)
             index.add(rule, cover, i, fields)

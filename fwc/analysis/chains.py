@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ..model import TERMINAL_TARGETS, Chain, Match, Rule, Table
 from . import space as sp
-from .compile import is_opaque, lower_match
+from .compile import is_opaque, lower_match_fields
 from .packet import Packet
 
 MAX_DEPTH = 64
@@ -86,11 +86,24 @@ def lowered(match: Match, family: int) -> tuple[tuple, bool]:
     entry = _SPACES.get(id(match))
     if entry is not None and entry[0] is match and entry[1] == family:
         return entry[2]
-    result = lower_match(match, family)
+    return _lower_and_keep(match, family)[2]
+
+
+def lowered_fields(match: Match, family: int) -> tuple[tuple, bool, tuple]:
+    """(packet set, has an opaque condition, the fields a single cube restricts) of a
+    match (see compile.lower_match_fields), from the same cache as :func:`lowered`."""
+    entry = _SPACES.get(id(match))
+    if entry is not None and entry[0] is match and entry[1] == family:
+        return entry[3]
+    return _lower_and_keep(match, family)[3]
+
+
+def _lower_and_keep(match: Match, family: int) -> tuple:
+    space, opaque, fields = lower_match_fields(match, family)
     if len(_SPACES) > 1_000_000:
         _SPACES.clear()
-    _SPACES[id(match)] = (match, family, result)
-    return result
+    entry = _SPACES[id(match)] = (match, family, (space, opaque), (space, opaque, fields))
+    return entry
 
 
 # --------------------------------------------------------------------------- one packet

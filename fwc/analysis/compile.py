@@ -12,11 +12,13 @@ so such conditions also fix ``frag`` to 0, negated or not.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import compress
+from operator import ne
 
 from ..model import Addr, Fragment, Icmp, Iface, Match, Opaque, Ports, Proto, Rate, State, TcpFlags
 from . import intervals as iv
-from .space import (DPORT, DST, FLAGS, FRAG, ICMP, IFNAME_BYTES, IIF, OIF, PROTO, SPORT, SRC,
-                    STATE, TCP_FLAG_BITS, Space, Universe, state_codes, universe)
+from .space import (DPORT, DST, FLAGS, FRAG, ICMP, IFNAME_BYTES, IIF, NFIELDS, OIF, PROTO, SPORT,
+                    SRC, STATE, TCP_FLAG_BITS, Space, Universe, state_codes, universe)
 
 PROTOCOLS = {
     "all": None, "ip": 0, "hopopt": 0, "icmp": 1, "igmp": 2, "ipencap": 4, "tcp": 6, "egp": 8,
@@ -172,18 +174,29 @@ def match_space(match: Match, family: int) -> Space:
 
 def lower_match(match: Match, family: int) -> tuple[tuple, bool]:
     """(the packets the modelled conditions accept as a tuple of cubes, whether the
-    match has an opaque condition: see :func:`is_opaque`).
+    match has an opaque condition: see :func:`is_opaque`)."""
+    space, opaque, _ = lower_match_fields(match, family)
+    return space, opaque
+
+
+def lower_match_fields(match: Match, family: int) -> tuple[tuple, bool, tuple]:
+    """:func:`lower_match`'s (cubes, opaque) and the fields a single cube restricts
+    (those not equal to the universe's: ``()`` for the full cube, and for no cube or
+    several), which the rule-order analysis asks of every rule.
 
     Written for speed (it runs once per rule): the cube is narrowed in place, field by
     field, and only multiport ``--ports`` (either port) splits it in two at the end.
     Opaqueness is found on the way (only conditions off the fast paths can be opaque),
-    not by a second pass over the conditions.
+    not by a second pass over the conditions; so are the restricted fields, while only
+    the fast paths (each on a still-free field) have run.
     """
     u = universe(family)
     full = u.full
     cube = list(full)
     either = []
     opaque = False
+    narrowed = []  # the fields the fast paths narrowed, in condition order
+    slow = False  # a condition took the general path: the fields are found at the end
     for cond in match.conds:
         kind = type(cond)
         # Inline fast paths for the usual conditions on a still-free field.
@@ -191,12 +204,16 @@ def lower_match(match: Match, family: int) -> tuple[tuple, bool]:
             field = SRC if cond.field == "src" else DST
             if cube[field] is full[field]:
                 known = _ADDR_INTERVALS.get(id(cond))  # addr_intervals(), without a call
-                cube[field] = known[1] if known is not None and known[0] is cond else addr_intervals(cond)
+                value = known[1] if known is not None and known[0] is cond else addr_intervals(cond)
+                cube[field] = value
+                if value != full[field]:  # (not -s 0.0.0.0/0)
+                    narrowed.append(field)
                 continue
         elif kind is Proto and not cond.negated and cube[PROTO] is full[PROTO]:
             number = PROTOCOLS.get(cond.name, -1)
             if number is not None and number > 0:  # a known protocol: not opaque
                 cube[PROTO] = ((number, number),)
+                narrowed.append(PROTO)
                 continue
         elif kind is Ports and not cond.negated and cond.field != "ports":
             # One port range after `-p tcp` (or another port protocol) on free fields:
@@ -211,20 +228,34 @@ def lower_match(match: Match, family: int) -> tuple[tuple, bool]:
                     and proto[0][0] in _PORT_PROTOCOL_NUMBERS):
                 cube[field] = ranges
                 cube[FRAG] = FIRST_FRAGMENT
+                if ranges != full[field]:  # (not 0:65535)
+                    narrowed.append(field)
+                narrowed.append(FRAG)
                 continue
+        slow = True
         if not opaque and _is_opaque_condition(cond):
             opaque = True
         lower = _LOWER.get(kind)
         if lower is None:
             continue  # Rate: not modelled
         if lower(cond, cube, u, either) is False:
-            return (), is_opaque(match)  # the later conditions may be opaque too
+            return (), is_opaque(match), ()  # the later conditions may be opaque too
     if not either:
-        return (tuple(cube),), opaque
+        cube = tuple(cube)
+        return (cube,), opaque, _restricted(cube, full) if slow else tuple(narrowed)
     cubes = [cube]
     for parts in either:
         cubes = _apply(cubes, parts)
-    return tuple(tuple(c) for c in cubes), opaque
+    space = tuple(tuple(c) for c in cubes)
+    return space, opaque, _restricted(space[0], full) if len(space) == 1 else ()
+
+
+def _restricted(cube: tuple, full: tuple) -> tuple:
+    """The fields where ``cube`` differs from the full cube, in field order."""
+    return tuple(compress(_FIELD_NUMBERS, map(ne, cube, full)))
+
+
+_FIELD_NUMBERS = tuple(range(NFIELDS))
 
 
 def _narrow(cube: list, field: int, value: iv.Intervals) -> bool:
