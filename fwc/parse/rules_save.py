@@ -957,6 +957,8 @@ def detect_family(text: str, path: str | None) -> int:
 # --------------------------------------------------------------------------- reading
 
 _TABLES = frozenset(BUILTIN_CHAINS)
+# ":NAME - [packets:bytes]", NAME without spaces or tabs, at most CHAIN_NAME_MAX characters.
+_NEW_USER_CHAIN = re.compile(r":([^ \t]{1,%d}) - \[([0-9]+):([0-9]+)\]" % V.CHAIN_NAME_MAX)
 _POLICIES = frozenset({"ACCEPT", "DROP"})
 _SEVERITY = {code: Severity.ERROR for code in (f"FW{n:03d}" for n in range(1, 15))}
 _SEVERITY["FW010"] = Severity.WARNING
@@ -1041,6 +1043,7 @@ class _FileReader:
                         help="convert the file to Unix line endings (dos2unix)")
             lines = [l[:-1] if l.endswith("\r") else l for l in lines]
         stray_returns = "\r" in self.text
+        plain_chains = self.use_templates and self.linemap is None
         for number, line in enumerate(lines, 1):
             self.line_no, self.line = number, line
             try:
@@ -1049,6 +1052,15 @@ class _FileReader:
                                     "this line ends with a carriage return: iptables-restore "
                                     "reads it as part of the last word and fails",
                                     help="save the file with Unix line endings")
+                # The common cases first: a rule of a shape seen just before, a new
+                # user chain as iptables-save writes it.
+                table = self.table
+                if table is not None:
+                    if line[:3] == "-A ":
+                        if self.recent and self._from_recent(line, table):
+                            continue
+                    elif line[:1] == ":" and plain_chains and self._new_user_chain(line, table):
+                        continue
                 self.read_line(line)
             except LineError as err:
                 self.report(err.code, number, err.start, err.end, err.message, help=err.help)
@@ -1059,9 +1071,7 @@ class _FileReader:
         return RulesRead(ruleset, self.diagnostics, self.comments)
 
     def read_line(self, line: str) -> None:
-        table = self.table
-        if table is not None and self.recent and line[:3] == "-A " and self._from_recent(line, table):
-            return  # the common case first: a rule of a shape seen just before
+        """Any line (read() has tried the common cases' fast paths)."""
         if not line:
             return
         first = line[0]
@@ -1127,8 +1137,6 @@ class _FileReader:
         self.table = table
 
     def _chain_line(self, line: str, table: _TableBuild) -> None:
-        if self.use_templates and self.linemap is None and self._new_user_chain(line, table):
-            return
         if "\t" in line or "  " in line or line.endswith(" "):
             words = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(line, 1)]
         else:
@@ -1185,19 +1193,17 @@ class _FileReader:
     def _new_user_chain(self, line: str, table: _TableBuild) -> bool:
         """The common case, a new user chain as iptables-save writes it
         (``:NAME - [0:0]``), declared without further checks; False for anything else."""
-        parts = line.split(" ")
-        if len(parts) != 3 or parts[1] != "-":
+        m = _NEW_USER_CHAIN.fullmatch(line)
+        if m is None or not line.isascii():
             return False
-        name = parts[0][1:]
-        packets, colon, bytes_ = parts[2][1:-1].partition(":")
-        if not (name and len(name) <= V.CHAIN_NAME_MAX and parts[2][:1] == "[" and parts[2][-1:] == "]"
-                and packets.isdigit() and bytes_.isdigit() and line.isascii() and "\t" not in line
-                and name not in table.chains and not table.builtin(name)):
+        name = m.group(1)
+        chains = table.chains
+        if name in chains or table.builtin(name):
             return False
         number = self.line_no
-        table.chains[name] = _ChainBuild(name, None, number,
-                                         _NEW_SPAN(self.path, number, 1, number, len(line) + 1),
-                                         (int(packets), int(bytes_)))
+        chains[name] = _ChainBuild(name, None, number,
+                                   _NEW_SPAN(self.path, number, 1, number, len(line) + 1),
+                                   (int(m.group(2)), int(m.group(3))))
         return True
 
     def _missing_commit(self, table: _TableBuild, why: str) -> None:
