@@ -75,6 +75,19 @@ def _rebuild_addr(words, a, b, cond, family, span):
     return _NEW[Addr](cond.field, net, cond.negated, None, span)
 
 
+def _host_address(text: str, family: int):
+    """An -s/-d value's network, as _rebuild_addr finds it (without the condition)."""
+    if "," in text:
+        raise _GIVE_UP
+    net, warning = _parse_address(text, family)
+    if warning or isinstance(net, _Unmodelled):
+        raise _GIVE_UP
+    return net
+
+
+_parse_address, _Unmodelled = V.parse_address, V.Unmodelled
+
+
 def _rebuild_iface(words, a, b, cond, family, span):
     return _NEW[Iface](cond.field, V.parse_interface(words[b]), cond.negated, cond.module, span)
 
@@ -263,13 +276,12 @@ class Template:
         if matched:
             code = ["def take(m, path, line, text):",
                     "    texts = list(m.groups())",
-                    "    regs = m.regs",
-                    "    counters = None"]
+                    "    regs = m.regs"]
             for j in variable:
                 # A value in double quotes: its text; one that would split as an option
                 # or a "!" gives another shape.
                 code += [f"    t = texts[{j}]",
-                         "    if t[:1] == '\"':",
+                         "    if t[0] == '\"':  # a matched value is never empty",
                          f"        t = texts[{j}] = t[1:-1]",
                          "        if t[:1] == '-' or t == '!': raise GIVE_UP"]
             if self.chain_word is not None:
@@ -305,17 +317,31 @@ class Template:
                      "            if ext.final({n: texts[j] if j >= 0 else '' for n, j in options}):",
                      "                raise GIVE_UP"]
         names = []
+        def const(name: str, value) -> str:
+            """A value in the generated code: a literal when it is one, else a global."""
+            if value is None or type(value) in (str, bool, int):
+                return repr(value)
+            ns[name] = value
+            return name
+
         for i, entry in enumerate(self.entries):
-            ns[f"M{i}"], ns[f"F{i}"], ns[f"C{i}"] = entry.make, entry.fields, entry.cond
+            ns[f"M{i}"], ns[f"C{i}"] = entry.make, entry.cond
             code.append(f"    s = SPAN(path, line, regs[{entry.a + 1}][0] + 1, line, "
                         f"regs[{entry.b + 1}][1] + 1)")
-            same = f"M{i}(*F{i}, s)"
-            if entry.mode == "rebuild":
+            fields = [const(f"F{i}_{n}", value) for n, value in enumerate(entry.fields)]
+            same = f"M{i}({', '.join(fields)}, s)"
+            if entry.mode == "rebuild" and entry.cls is Addr and entry.cond.module is None:
+                # Addr(field, value, negated, module None): the value from the new word.
+                ns["HOST"] = _host_address
+                other = f"M{i}({fields[0]}, HOST(texts[{entry.b}], FAMILY), {fields[2]}, None, s)"
+            elif entry.mode == "rebuild":
                 ns[f"R{i}"] = _REBUILD[entry.cls]
                 other = f"R{i}(texts, {entry.a}, {entry.b}, C{i}, FAMILY, s)"
             elif entry.mode == "args":
-                other = (f"OPAQUE(C{i}.module, tuple(texts[{entry.first}:{entry.b + 1}]), "
-                         f"C{i}.negated, C{i}.known, s)")
+                cond = entry.cond
+                other = (f"OPAQUE({const(f'MOD{i}', cond.module)}, "
+                         f"tuple(texts[{entry.first}:{entry.b + 1}]), "
+                         f"{const(f'NEG{i}', cond.negated)}, {const(f'KNOWN{i}', cond.known)}, s)")
             else:
                 other = None
             code += self._choose(f"k{i}", entry, same, other)
@@ -330,14 +356,17 @@ class Template:
             code += [f"    s = SPAN(path, line, regs[{entry.a + 1}][0] + 1, line, "
                      f"regs[{entry.b + 1}][1] + 1)",
                      f"    target_span = regs[{name + 1}]"]
-            other = {"chain": f"TARGET(texts[{name}], (), TC.goto, s)",
-                     "args": f"TARGET(TC.name, tuple(texts[{entry.first}:{entry.b + 1}]), TC.goto, s)"
+            tname, targs = const("TNAME", entry.cond.name), const("TARGS", entry.cond.args)
+            goto = const("TGOTO", entry.cond.goto)
+            other = {"chain": f"TARGET(texts[{name}], (), {goto}, s)",
+                     "args": f"TARGET({tname}, tuple(texts[{entry.first}:{entry.b + 1}]), {goto}, s)"
                      }.get(entry.mode)
-            code += self._choose("target", entry, "TARGET(TC.name, TC.args, TC.goto, s)", other)
+            code += self._choose("target", entry, f"TARGET({tname}, {targs}, {goto}, s)", other)
         conds = "".join(f"{name}, " for name in names)  # a tuple: the Match keeps it as is
         chain = f"texts[{self.chain_index}]"
+        counters = "None" if matched else "counters"  # a matched line has no counters
         code.append(f"    return {chain}, RULE({chain}, MATCH(({conds})), target, {comment}, "
-                    "SPAN(path, line, 1, line, len(text) + 1), counters, text), target_span")
+                    f"SPAN(path, line, 1, line, len(text) + 1), {counters}, text), target_span")
         exec("\n".join(code), ns)  # noqa: S102 - generated from this template's own fields
         return ns["take" if matched else "run"]
 
