@@ -34,7 +34,7 @@ from ..model import (TERMINAL_TARGETS, Addr, Chain, Fragment, Icmp, Iface, Opaqu
 from . import intervals as iv
 from . import space as sp
 from .chains import (ACCEPT, CONTINUE, DROP, GOTO, JUMP, OTHER, REJECT, RETURN, chains_by_name,
-                     lowered, lowered_fields, target_kind)
+                     lowered, lowered_fields)
 from .compile import FIRST_FRAGMENT, ICMP4, ICMP6, PORT_PROTOCOLS, TCP, protocol_number
 
 MAX_PAIRS_PER_RULE = 64
@@ -220,10 +220,15 @@ def always_ends(table: Table, name: str) -> bool:
     """True when every packet that enters user chain ``name`` is decided there, so a
     jump to it ends the walk like a verdict (``-j LOGDROP`` = LOG, then DROP): the chain
     has no RETURN and no goto, and its last rule is an unconditional verdict."""
-    known = _known_ends(table)
-    if name not in known:
-        known[name] = _ends(table, name)
-    return known[name]
+    return _jump_ends(table, name, _known_ends(table), _target_kinds(table))
+
+
+def _jump_ends(table: Table, name: str, known: dict[str, bool], kinds: dict[str, str]) -> bool:
+    """always_ends(), given the table's answers so far and its target kinds."""
+    ends = known.get(name)
+    if ends is None:
+        ends = known[name] = _ends(table, name, kinds)
+    return ends
 
 
 def _known_ends(table: Table) -> dict[str, bool]:
@@ -237,15 +242,21 @@ def _known_ends(table: Table) -> dict[str, bool]:
     return cached[1]
 
 
-def _ends(table: Table, name: str) -> bool:
+def _ends(table: Table, name: str, kinds: dict[str, str]) -> bool:
     chain = chains_by_name(table).get(name)
     if chain is None or not chain.rules or chain.rules[-1].match.conds:
         return False  # the usual case, decided without looking at every rule
-    names = chains_by_name(table)
-    kinds = [target_kind(rule, table, names) for rule in chain.rules]
-    if any(kind in (RETURN, GOTO) for kind in kinds) or kinds[-1] in (CONTINUE, JUMP):
-        return False
-    return not chain.rules[-1].match.conds  # no condition at all: every packet
+    if _kind(chain.rules[-1].target, kinds) in (CONTINUE, JUMP):
+        return False  # (Kubernetes service chains end in a jump: no need to look further)
+    return not any(_kind(rule.target, kinds) in (RETURN, GOTO) for rule in chain.rules)
+
+
+def _kind(target, kinds: dict[str, str]) -> str:
+    """target_kind() of a rule's target, from the table's _target_kinds()."""
+    if target is None:
+        return CONTINUE
+    kind = kinds.get(target.name, CONTINUE)
+    return GOTO if kind is JUMP and target.goto else kind
 
 
 def _ORDER(entry: _Entry) -> int:
@@ -259,11 +270,11 @@ def analyse_ruleset(ruleset: Ruleset, *, order_dependencies: bool = True) -> lis
     size = sum(len(chain.rules) for table in ruleset.tables for chain in table.chains)
     with collector_paused(freeze=size > _FREEZE_ABOVE):
         for table in ruleset.tables:
-            kinds = _target_kinds(table)
+            kinds, ends = _target_kinds(table), _known_ends(table)
             for chain in table.chains:
                 if chain.rules:  # (Kubernetes dumps: tens of thousands of small chains)
                     out.extend(_analyse_chain(table, chain, ruleset.family, order_dependencies,
-                                              kinds))
+                                              kinds, ends))
     return out
 
 
@@ -275,11 +286,13 @@ def analyse_chain(table: Table, chain: Chain, family: int, *,
                   order_dependencies: bool = True) -> list[Anomaly]:
     if not chain.rules:
         return []
-    return _analyse_chain(table, chain, family, order_dependencies, _target_kinds(table))
+    return _analyse_chain(table, chain, family, order_dependencies, _target_kinds(table),
+                          _known_ends(table))
 
 
 def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: bool,
-                   kinds: dict[str, str]) -> list[Anomaly]:
+                   kinds: dict[str, str], ends: dict[str, bool]) -> list[Anomaly]:
+    """analyse_chain(), given the table's _target_kinds() and _known_ends()."""
     out: list[Anomaly] = []
     rules = chain.rules
     if len(rules) == 1:  # nothing to compare with: only FW209 can apply
@@ -294,7 +307,6 @@ def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: 
     lowered_targets: set = set()  # target keys with a rule in ``seen``
     catch_all: RuleRef | None = None
     last = len(rules)
-    ends = _known_ends(table)
     for i, rule in enumerate(rules, 1):
         if catch_all is not None:
             out.append(Anomaly(AFTER_CATCH_ALL, RuleRef(table, chain, i, rule), [catch_all]))
@@ -311,7 +323,7 @@ def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: 
             same_as = (target.name, target.args, target.goto)
         terminal = kind is not CONTINUE and kind is not JUMP or (
             kind is JUMP and i < last
-            and (ends[target.name] if target.name in ends else always_ends(table, target.name))
+            and _jump_ends(table, target.name, ends, kinds)
             and not rule.match.is_opaque)
         earlier = unlowered.pop(same_as, None) if unlowered else None
         for j, other in earlier or ():
