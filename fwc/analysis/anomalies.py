@@ -87,6 +87,8 @@ class _CoverIndex:
         shifts = {sp.DST: addr_shift, sp.SRC: addr_shift, sp.DPORT: 6}
         # (field, shift, buckets) in filing order: one tuple to unpack per field and rule.
         self.filings = tuple((f, shifts[f], {}) for f in self.FIELDS)
+        # The filings with some bucket: the corner test looks in these only.
+        self.filled: tuple = ()
         self.wide: list[_Entry] = []
         # Traffic classes (-i lo, --ctstate ESTABLISHED) overlap nearly every rule but
         # matter only when a rule may be covered: kept apart from the candidates.
@@ -102,8 +104,9 @@ class _CoverIndex:
     def add(self, rule: Rule, space: tuple, order: int, fields: tuple) -> _Entry:
         """File a terminal, modelled rule whose packets ``space`` no later rule gets
         (``fields``: the fields it restricts, see _restricted_fields)."""
-        entry = _Entry(rule, space, order, _is_traffic_class(space, fields), fields)
-        if entry.is_class:
+        is_class = len(space) == 1 and _CLASS_FIELDS.issuperset(fields)  # _is_traffic_class()
+        entry = _Entry(rule, space, order, is_class, fields)
+        if is_class:
             self.classes.append(entry)
             self._class_corners.clear()
             self._class_covers.clear()
@@ -119,6 +122,9 @@ class _CoverIndex:
                     entry.fields = fields[1:] + fields[:1]
                 entries = buckets.get(key)
                 if entries is None:
+                    if not buckets:
+                        self.filled = tuple(filing for filing in self.filings
+                                            if filing[2] or filing[0] == f)
                     buckets[key] = [entry]
                 else:
                     entries.append(entry)
@@ -169,13 +175,19 @@ class _CoverIndex:
         for cube in space:
             if self.wide and _any_holds(self.wide, cube):
                 continue
-            for f, shift, buckets in self.filings:
-                if buckets:
-                    entries = buckets.get(cube[f][0][0] >> shift)
-                    if entries and _any_holds(entries, cube):
-                        break
+            for f, shift, buckets in self.filled:
+                entries = buckets.get(cube[f][0][0] >> shift)
+                if entries and _any_holds(entries, cube):
+                    break
             else:
-                if not self.classes_hold(cube):
+                if not self.classes:
+                    return False
+                # classes_hold(), without the call
+                held = self._class_corners.get(
+                    (cube[sp.IIF][0][0], cube[sp.OIF][0][0], cube[sp.STATE][0][0]))
+                if held is None:
+                    held = self.classes_hold(cube)
+                if not held:
                     return False
         return True
 
@@ -353,9 +365,12 @@ def _analyse_chain(table: Table, chain: Chain, family: int, order_dependencies: 
         if index is not None:
             # Only terminal, modelled rules have order dependencies with earlier ones.
             comparable = order_dependencies and terminal and not opaque
-            found = _compare_with_earlier(i, rule, space, index, comparable, full)
-            if found:
-                out.extend(found)
+            may_be_covered = index.corners_held(space)
+            if may_be_covered or comparable:  # (most rules of a lint gate: neither)
+                found = _compare_with_earlier(i, rule, space, index, may_be_covered,
+                                              comparable, full)
+                if found:
+                    out.extend(found)
         if terminal and not opaque:
             cover = _cover_space(rule, space)
             if cover is not space:
@@ -496,10 +511,10 @@ def _opaque_conds(rule: Rule) -> tuple:
 
 
 def _compare_with_earlier(position: int, rule: Rule, space: tuple, index: _CoverIndex,
-                          comparable: bool, full: sp.Cube) -> list[Anomaly]:
-    may_be_covered = index.corners_held(space)
-    if not (may_be_covered or comparable):
-        return []  # certainly not covered, and no order dependency to look for
+                          may_be_covered: bool, comparable: bool,
+                          full: sp.Cube) -> list[Anomaly]:
+    """The findings of a rule that may be covered (index.corners_held) or has order
+    dependencies to look for."""
     candidates = index.candidates(space)
     if not candidates and not index.classes:
         return []
