@@ -1436,12 +1436,12 @@ class _FileReader:
                                if _builtin_anywhere(chain.name) else ""),
                             help=f"declare it with :{chain.name} - [0:0]")
         callees, placed = self._scan_targets(table)
-        order = _callers_first(callees)
-        if order is None:
+        walked = _callers_first(callees, chains if placed else None)
+        if walked is None:
             # There is a loop: the depth-first search names it (and every other one).
             self._check_loops(self._jumps(table))
         if placed:
-            self._check_places(table, placed, callees, order)
+            self._check_places(table, placed, callees, None if walked is None else walked[1])
 
     def _scan_targets(self, table: _TableBuild) -> tuple[dict[str, list[str]], list]:
         """One pass over the rules: the user chains each chain jumps to, the targets
@@ -1536,10 +1536,10 @@ class _FileReader:
                     state[name] = 2
 
     def _check_places(self, table: _TableBuild, placed: list, callees: dict,
-                      order: list | None) -> None:
+                      reach: dict | None) -> None:
         """Targets only in the built-in chains their table allows, also through jumps.
-        ``order`` (callers first; None when there is a loop) lets one pass over the jump
-        graph find what reaches every chain; with a loop, _Reach searches per chain."""
+        ``reach`` is what _callers_first found leads to each chain; None when there is a
+        loop, and then _Reach searches per chain."""
         sources = None
         verdicts: dict[tuple, list[str]] = {}  # (built-in chains, target) -> where not allowed
         for chain, target, line, span in placed:
@@ -1559,8 +1559,7 @@ class _FileReader:
                 reached = frozenset((chain.name,))
             else:
                 if sources is None:
-                    sources = (_Reach(table, callees) if order is None else
-                               _ReachAll(table, callees, order))
+                    sources = _Reach(table, callees) if reach is None else _ReachAll(reach)
                 reached = sources(chain.name)
             bad = verdicts.get((reached, target.name))
             if bad is None:
@@ -1578,9 +1577,10 @@ class _FileReader:
         tables = []
         for table in self.tables.values():
             chains = []
+            builtin = BUILTIN_CHAINS[table.name]
             for chain in table.chains.values():
                 policy = chain.policy
-                if policy is None and table.builtin(chain.name):
+                if policy is None and chain.name in builtin:
                     policy = "ACCEPT"
                 chains.append(_NEW_CHAIN(chain.name, policy, tuple(map(_first, chain.rules)),
                                          chain.span, chain.counters))
@@ -1603,51 +1603,49 @@ _PLACED, _JUMP, _UNKNOWN = 1, 2, 4  # what a target name is, at the end of a tab
 _NOTHING: frozenset[str] = frozenset()
 
 
-def _callers_first(callees: dict[str, list[str]]) -> list[str] | None:
+def _callers_first(callees: dict[str, list[str]], chains: dict | None = None):
     """The chains of the jump graph, each after every chain that jumps to it (Kahn's
-    order); None when the graph has a loop."""
+    order), and with ``chains`` (the table's) the built-in chains that lead to each one,
+    found on the same walk (a chain's callers are all walked before it; what _Reach finds
+    one chain at a time, tested against it). (order, reach or None); None when the
+    graph has a loop."""
     # Jumps still to be walked into each chain (a plain dict: faster than a Counter).
     pending = dict(Counter(chain_all.from_iterable(callees.values())))
     order = [name for name in callees if name not in pending]
     total = len(pending) + len(order)
     get = callees.get
+    reach: dict[str, frozenset[str]] | None = None if chains is None else {}
+    interned: dict[frozenset[str], frozenset[str]] = {}  # equal sets are one object
+    mine = _NOTHING
     for name in order:  # grows while it is walked
         out = get(name)
         if out is None:
             continue
-        for callee in out:
-            left = pending[callee] - 1
-            pending[callee] = left
-            if not left:
-                order.append(callee)
-    return order if len(order) == total else None
-
-
-class _ReachAll:
-    """For a jump graph without loops: the built-in chains that lead to each chain,
-    found for every chain in one pass over the graph, callers first (what _Reach finds
-    one chain at a time; a test compares them). Equal sets are one object."""
-
-    def __init__(self, table: _TableBuild, callees: dict, order: list):
-        chains = table.chains
-        reach: dict[str, frozenset[str]] = {}
-        interned: dict[frozenset[str], frozenset[str]] = {}
-        for name in order:
-            out = callees.get(name)
-            if out is None:
-                continue
+        if reach is not None:
             if chains[name].policy is not None:
                 mine = frozenset((name,))
                 mine = interned.setdefault(mine, mine)
             else:
                 mine = reach.get(name, _NOTHING)
-            for callee in out:
+        for callee in out:
+            left = pending[callee] - 1
+            pending[callee] = left
+            if not left:
+                order.append(callee)
+            if reach is not None:
                 known = reach.get(callee)
                 if known is None:
                     reach[callee] = mine
                 elif known is not mine and not mine <= known:
                     both = known | mine
                     reach[callee] = interned.setdefault(both, both)
+    return (order, reach) if len(order) == total else None
+
+
+class _ReachAll:
+    """The built-in chains that lead to each chain, from _callers_first's walk."""
+
+    def __init__(self, reach: dict[str, frozenset[str]]):
         self.reach = reach
 
     def __call__(self, name: str) -> frozenset[str]:

@@ -46,7 +46,7 @@ def test_places_and_loops_are_found_as_the_per_chain_search_finds_them(graph):
     text = _dump(graph)
     fast = read_rules(text, "rules.v4")
     original = rules_save._callers_first
-    rules_save._callers_first = lambda callees: None  # always the depth-first search and _Reach
+    rules_save._callers_first = lambda callees, chains=None: None  # always the search and _Reach
     try:
         reference = read_rules(text, "rules.v4")
     finally:
@@ -72,9 +72,9 @@ def test_one_pass_reach_equals_the_per_chain_search_without_loops(pairs):
             continue  # user chains jump only forward: no loop
         edges.setdefault(source, []).append(callee)
     table = _table(edges)
-    order = _callers_first(edges)
-    assert order is not None
-    everything, one_by_one = _ReachAll(table, edges, order), _Reach(table, edges)
+    walked = _callers_first(edges, table.chains)
+    assert walked is not None
+    everything, one_by_one = _ReachAll(walked[1]), _Reach(table, edges)
     for name in table.chains:
         if table.chains[name].policy is None:
             assert everything(name) == one_by_one(name), name
@@ -82,8 +82,8 @@ def test_one_pass_reach_equals_the_per_chain_search_without_loops(pairs):
 
 def test_callers_first_puts_callers_first_and_sees_loops():
     edges = {"INPUT": ["A", "B"], "A": ["C"], "B": ["C", "A"], "C": []}
-    order = _callers_first(edges)
-    assert order is not None and set(order) == {"INPUT", "A", "B", "C"}
+    order, reach = _callers_first(edges)
+    assert reach is None and set(order) == {"INPUT", "A", "B", "C"}
     for source, out in edges.items():
         assert all(order.index(source) < order.index(c) for c in out)
     assert _callers_first({"INPUT": ["A"], "A": ["B"], "B": ["A"]}) is None
