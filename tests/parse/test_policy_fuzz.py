@@ -134,7 +134,10 @@ def _plain(node):
                                                "tcp\xa022", "\x0b", "\x1c", "\u2003", "\t", "\r"]),
                 max_size=15).map(" ".join))
 def test_word_cache_tokenises_like_the_scanner(text):
-    lexicon = policy_syntax._lexicon()
+    _assert_tokenises_like_the_scanner(policy_syntax._lexicon(), text)
+
+
+def _assert_tokenises_like_the_scanner(lexicon, text: str) -> None:
     fast, fast_bad = lexicon.tokenize(text)
     slow, slow_bad = lexicon.scan(text)
     assert fast_bad == slow_bad
@@ -173,13 +176,7 @@ def test_statements_sharing_their_beginning_tokenise_like_the_scanner(head, tail
     statement that begins the same way must still get its own, correct tokens."""
     lexicon = policy_syntax._Lexicon(policy_syntax._parser())
     for tail in tails:
-        text = space.join(head + [tail]) + space
-        fast, fast_bad = lexicon.tokenize(text)
-        slow, slow_bad = lexicon.scan(text)
-        assert fast_bad == slow_bad
-        if fast_bad is None:
-            assert [(t.type, t.value, t.line, t.column, t.end_column) for t in fast] == \
-                   [(t.type, t.value, t.line, t.column, t.end_column) for t in slow]
+        _assert_tokenises_like_the_scanner(lexicon, space.join(head + [tail]) + space)
 
 
 class _NoCache(dict):
