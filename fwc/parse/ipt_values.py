@@ -189,43 +189,6 @@ def _ipv4_int_by_parts(text: str) -> int | None:
 _INET_PTON, _AF_INET, _FROM_BYTES = socket.inet_pton, socket.AF_INET, int.from_bytes
 
 
-def _built_host_network(value: int) -> ipaddress.IPv4Network:
-    """``IPv4Network((value, 32))`` without the constructor's argument parsing (most of
-    the cost of a large dump's host addresses, nearly all distinct): the attributes the
-    constructor sets, set directly. Checked against the constructor at import; when
-    they differ (another Python's ipaddress), the constructor is used."""
-    address = _NEW_OBJECT(ipaddress.IPv4Address)
-    address._ip = value
-    net = _NEW_OBJECT(ipaddress.IPv4Network)
-    fields = net.__dict__
-    fields["network_address"] = address
-    fields["netmask"] = _HOST_MASK
-    fields["_prefixlen"] = 32
-    fields["hosts"] = lambda: [ipaddress.IPv4Address(value)]
-    return net
-
-
-def _constructed_host_network(value: int) -> ipaddress.IPv4Network:
-    return ipaddress.IPv4Network((value, 32))
-
-
-def _same_network(a, b) -> bool:
-    return (type(a) is type(b) and a == b and hash(a) == hash(b) and str(a) == str(b)
-            and repr(a) == repr(b) and list(vars(a)) == list(vars(b))
-            and all(type(x) is type(y) and x == y for x, y in zip(vars(a).values(), vars(b).values())
-                    if not callable(x))
-            and a.hosts() == b.hosts() and a.broadcast_address == b.broadcast_address
-            and a.prefixlen == b.prefixlen and a.network_address._ip == b.network_address._ip)
-
-
-_NEW_OBJECT = object.__new__
-_HOST_MASK = ipaddress.IPv4Network((0, 32)).netmask
-_host_network = _built_host_network
-if not all(_same_network(_built_host_network(v), ipaddress.IPv4Network((v, 32)))
-           for v in (0, 1, 0x0A000001, 0xC0A80101, 0xFFFFFFFF)):
-    _host_network = _constructed_host_network  # pragma: no cover
-
-
 def _ipv4_numeric(text: str) -> ipaddress.IPv4Address | None:
     """iptables' own dotted parser: 1 to 4 decimal parts, missing ones are zero."""
     value = _ipv4_int(text)
@@ -264,7 +227,7 @@ def parse_address(text: str, family: int) -> tuple[object, str | None]:
     if family == 4 and (not slash or mask_text == "32"):
         value = _ipv4_int(addr_text)
         if value is not None:  # the common case: one host
-            return _host_network(value), None
+            return ipaddress.IPv4Network((value, 32)), None
     if family == 4:
         addr = _ipv4_numeric(addr_text)
         if addr is None:
