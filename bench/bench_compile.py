@@ -12,13 +12,12 @@ Targets (issue 4): ratio <= 1.0 (stretch 0.25) at 100k rules.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from _timing import SHARED, compare, fwc_argv
+from _timing import SHARED, bench_arguments, compare, fwc_argv
 
 
 def generate(size: int, workdir: Path) -> Path:
@@ -32,11 +31,7 @@ def generate(size: int, workdir: Path) -> Path:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--workdir", type=Path, default=Path("/tmp/fwc-bench"))
-    args = ap.parse_args()
+    args = bench_arguments(__doc__)
     if not shutil.which("ferm"):
         sys.exit("bench_compile: ferm is needed")
     args.workdir.mkdir(parents=True, exist_ok=True)
