@@ -145,6 +145,11 @@ CANONICAL_V6 = [
 ]
 
 
+# DSL.md's worked example policy (the input of the tests/compile golden of that name).
+WORKED_EXAMPLE_POLICY = (Path(__file__).resolve().parent / "compile" / "dsl-worked-example"
+                         / "policy.fw").read_text(encoding="utf-8")
+
+
 def dsl_worked_example_text() -> str | None:
     """The IPv4 output printed in DSL.md's worked example, de-indented (None when the
     specification is not beside the checkout)."""

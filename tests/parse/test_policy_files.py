@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT
 from fwc.model import Opaque, Ports, Proto
 from fwc.parse.policy import load_policy
+from model_cases import WORKED_EXAMPLE_POLICY
 
 RULESETS = sorted((ROOT / "rulesets").glob("*.fw"))
 
@@ -152,18 +153,7 @@ def test_the_example_set_is_complete():
     assert {p.name for p in RULESETS} >= {"digitalocean.fw", "etcd-cluster.fw", "webserver.fw", "bastion.fw", "mailserver.fw"}
 
 
-WORKED_EXAMPLE = """\
-policy input drop
-policy forward drop
-policy output accept
-allow in on lo
-allow in on eth1                 # private network
-allow established
-allow tcp 22, 80, 443
-allow icmp echo-reply
-allow icmp destination-unreachable
-allow icmp time-exceeded
-"""
+WORKED_EXAMPLE = WORKED_EXAMPLE_POLICY
 
 
 def test_digitalocean_example_is_the_worked_example_for_ipv4():

@@ -9,6 +9,7 @@ import pytest
 
 from fwc.model import Addr, Icmp, Iface, Match, Ports, Proto, Rate, Rule, State, Target
 from fwc.parse.policy import load_policy
+from model_cases import WORKED_EXAMPLE_POLICY
 
 ACCEPT, DROP = Target("ACCEPT"), Target("DROP")
 EST = State(frozenset({"RELATED", "ESTABLISHED"}), module="conntrack")
@@ -61,18 +62,7 @@ def test_policy_statements_set_the_builtin_chain_policies():
 # --------------------------------------------------------------------------- the worked example
 
 
-WORKED = """\
-policy input drop
-policy forward drop
-policy output accept
-allow in on lo
-allow in on eth1                 # private network
-allow established
-allow tcp 22, 80, 443
-allow icmp echo-reply
-allow icmp destination-unreachable
-allow icmp time-exceeded
-"""
+WORKED = WORKED_EXAMPLE_POLICY
 
 
 def test_worked_example_lowers_to_the_seed_rules():
